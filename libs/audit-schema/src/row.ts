@@ -1,0 +1,32 @@
+import type { Decision, PrincipalType } from './envelope.ts';
+
+/**
+ * Row of the `audit_events` table in PostgreSQL, as kysely sees it. The table is partitioned by
+ * month on `occurred_at`; `event_id` plus `occurred_at` is the primary key, so ingestion is
+ * idempotent on the event id.
+ */
+export interface AuditEventRow {
+  event_id: string;
+  occurred_at: Date;
+  kind: string;
+  version: number;
+  producer: string;
+  principal_type: PrincipalType;
+  principal_id: string;
+  actor_type: PrincipalType | null;
+  actor_id: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  http_method: string | null;
+  http_path: string | null;
+  http_status: number | null;
+  decision: Decision;
+  reason: string | null;
+  request_id: string | null;
+  trace_id: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  scopes: string[] | null;
+  context: Record<string, unknown>;
+}

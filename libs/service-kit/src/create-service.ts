@@ -1,0 +1,54 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { installHealthRoutes, type ReadinessCheck } from './health.ts';
+import { installProblemHandlers } from './problem.ts';
+import { installRequestContext, requestIdFrom } from './request-context.ts';
+
+export interface ServiceOptions {
+  name: string;
+  version?: string;
+  description?: string;
+  logger: Logger;
+  readiness?: Record<string, ReadinessCheck>;
+  /** Extra Fastify options. */
+  fastify?: { bodyLimit?: number; trustProxy?: boolean | string | string[]; requestTimeout?: number };
+}
+
+export type Service = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/**
+ * Creates a Fastify instance with the platform's common behaviour: request ids, structured logs
+ * with trace ids, problem+json errors, /healthz and /readyz, and an OpenAPI document at /docs/json.
+ * Routes registered on the returned instance are typed from their TypeBox schemas.
+ */
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const app = fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ...options.fastify,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installRequestContext(app as unknown as FastifyInstance);
+  installProblemHandlers(app as unknown as FastifyInstance);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.name, version: options.version ?? '0.1.0', description: options.description },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  app.get('/docs/json', { schema: { hide: true }, logLevel: 'warn' }, async () => app.swagger());
+
+  installHealthRoutes(app as unknown as FastifyInstance, options.readiness ?? {});
+  return app;
+}

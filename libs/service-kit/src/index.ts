@@ -1,0 +1,10 @@
+export { ConfigError, env, loadConfig, type ConfigOf, type VariableSpec } from './config.ts';
+export { createLogger, loggerOptions, REDACTED_PATHS, type Logger } from './logger.ts';
+export { HttpProblem, installProblemHandlers, problemBody, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.ts';
+export { requestIdFrom, traceIdFor } from './request-context.ts';
+export { installHealthRoutes, type ReadinessCheck } from './health.ts';
+export { installGracefulShutdown } from './shutdown.ts';
+export { startTelemetry } from './telemetry.ts';
+export { connectRedis, pingRedis, closeRedisOnShutdown } from './redis.ts';
+export { createService, type Service, type ServiceOptions } from './create-service.ts';
+export { runMain } from './main.ts';

@@ -1,0 +1,5 @@
+export { findExecutable, findPostgresBinDir } from './binaries.ts';
+export { freePort, waitFor } from './ports.ts';
+export { startRedisServer, testRedisUrl, type RedisServer } from './redis-server.ts';
+export { createTestDatabase, startPostgresServer, type PostgresServer, type TestDatabase } from './postgres-server.ts';
+export { createSigningKey, signTestToken, startJwksServer, type JwksServer, type TestSigningKey, type TokenOptions } from './tokens.ts';
