@@ -9,3 +9,4 @@ export {
 } from './payloads.ts';
 export { jobIdFor } from './job-id.ts';
 export { DEFAULT_JOB_OPTIONS, createQueue, createWorker, currentTraceparent, withJobTraceContext } from './factories.ts';
+export { AuditPublisher, type AuditPublisherOptions } from './audit-publisher.ts';

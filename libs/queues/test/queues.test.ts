@@ -41,7 +41,7 @@ describe('queue round trip', () => {
     const worker = createWorker<TokenRevocationJob>(QUEUE_NAMES.tokenRevocations, async (job: Job<TokenRevocationJob>) => {
       received.push(job.data.id);
     }, { ...connection, maxRetriesPerRequest: null });
-    await new Promise((resolve) => worker.once('drained', resolve));
+    await new Promise<void>((resolve) => worker.once('drained', () => resolve()));
     expect(received).toEqual(['auth0|1']);
     await worker.close();
     await queue.close();
