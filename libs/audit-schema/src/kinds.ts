@@ -50,6 +50,59 @@ export const UserSuspensionExpiredEvent = auditEvent('user.suspension_expired', 
   suspensionId: Type.String({ minLength: 1, maxLength: 64 }),
 }, { additionalProperties: false }));
 
+// M2M client registry changes. The event's principal is the client concerned and its actor the
+// administrator who made the change, so a client's own history lists them next to its requests.
+// Contexts never carry secrets: a rotation names the secret ids only.
+
+const ClientId = Type.String({ minLength: 1, maxLength: 256 });
+const SecretId = Type.String({ minLength: 1, maxLength: 64 });
+
+export const ClientRegisteredEvent = auditEvent('client.registered', 1, Type.Object({
+  clientId: ClientId,
+  name: Type.String({ maxLength: 256 }),
+  owner: Type.String({ maxLength: 256 }),
+  allowedScopes: Type.Array(Type.String({ maxLength: 256 }), { maxItems: 128 }),
+  rateTier: Type.String({ maxLength: 64 }),
+  tokenLifetimeSeconds: Type.Integer({ minimum: 1 }),
+  secretId: SecretId,
+}, { additionalProperties: false }));
+
+export const ClientUpdatedEvent = auditEvent('client.updated', 1, Type.Object({
+  clientId: ClientId,
+  /** Names of the fields that changed, with their values before and after. */
+  changes: Type.Record(Type.String({ maxLength: 64 }), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false })),
+}, { additionalProperties: false }));
+
+export const ClientSecretRotatedEvent = auditEvent('client.secret_rotated', 1, Type.Object({
+  clientId: ClientId,
+  secretId: SecretId,
+  /** Secrets that stay valid until their expiry, so callers can switch over. */
+  previousSecretIds: Type.Array(SecretId, { maxItems: 8 }),
+  previousSecretsExpireAt: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+  /** Secrets revoked at once because a client keeps at most two valid secrets. */
+  revokedSecretIds: Type.Array(SecretId, { maxItems: 8 }),
+}, { additionalProperties: false }));
+
+export const ClientSecretRevokedEvent = auditEvent('client.secret_revoked', 1, Type.Object({
+  clientId: ClientId,
+  secretId: SecretId,
+}, { additionalProperties: false }));
+
+export const ClientDisabledEvent = auditEvent('client.disabled', 1, Type.Object({ clientId: ClientId }, { additionalProperties: false }));
+export const ClientEnabledEvent = auditEvent('client.enabled', 1, Type.Object({ clientId: ClientId }, { additionalProperties: false }));
+export const ClientDeletedEvent = auditEvent('client.deleted', 1, Type.Object({ clientId: ClientId }, { additionalProperties: false }));
+
+export const ClientSuspendedEvent = auditEvent('client.suspended', 1, Type.Object({
+  clientId: ClientId,
+  suspensionId: Type.String({ minLength: 1, maxLength: 64 }),
+  expiresAt: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+}, { additionalProperties: false }));
+
+export const ClientSuspensionLiftedEvent = auditEvent('client.suspension_lifted', 1, Type.Object({
+  clientId: ClientId,
+  suspensionId: Type.String({ minLength: 1, maxLength: 64 }),
+}, { additionalProperties: false }));
+
 export const AUDIT_EVENT_SCHEMAS = {
   'auth.login': LoginEvent,
   'auth.login_refused': LoginRefusedEvent,
@@ -61,6 +114,15 @@ export const AUDIT_EVENT_SCHEMAS = {
   'user.suspended': UserSuspendedEvent,
   'user.suspension_lifted': UserSuspensionLiftedEvent,
   'user.suspension_expired': UserSuspensionExpiredEvent,
+  'client.registered': ClientRegisteredEvent,
+  'client.updated': ClientUpdatedEvent,
+  'client.secret_rotated': ClientSecretRotatedEvent,
+  'client.secret_revoked': ClientSecretRevokedEvent,
+  'client.disabled': ClientDisabledEvent,
+  'client.enabled': ClientEnabledEvent,
+  'client.deleted': ClientDeletedEvent,
+  'client.suspended': ClientSuspendedEvent,
+  'client.suspension_lifted': ClientSuspensionLiftedEvent,
 } as const;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENT_SCHEMAS;
