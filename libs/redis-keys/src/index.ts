@@ -1,5 +1,14 @@
 export { keySegment, principalTag } from './encoding.ts';
-export { pendingLoginKey, sessionKey, sessionRefreshLockKey, userSessionIndexKey, userSessionTag } from './sessions.ts';
+export {
+  pendingLoginKey,
+  sessionKey,
+  sessionKeyPrefix,
+  sessionRefreshLockKey,
+  userSessionIndexKey,
+  userSessionTag,
+  userSessionTagFromPrincipalTag,
+} from './sessions.ts';
+export { REVOKE_USER_SESSIONS_SCRIPT } from './session-scripts.ts';
 export {
   blacklistChangeStreamKey,
   blacklistChannel,

@@ -4,9 +4,11 @@ import {
   keySegment,
   principalTag,
   sessionKey,
+  sessionKeyPrefix,
   sessionRefreshLockKey,
   userSessionIndexKey,
   userSessionTag,
+  userSessionTagFromPrincipalTag,
 } from '../src/index.ts';
 
 // Redis Cluster hashes only the text between the first `{` and the next `}`.
@@ -26,6 +28,15 @@ describe('session keys', () => {
       hashTagOf(sessionRefreshLockKey(tag, 's1')),
     ]);
     expect(slots.size).toBe(1);
+  });
+
+  it('tag from the principal tag equals the tag from the user id', () => {
+    expect(userSessionTagFromPrincipalTag(principalTag('auth0|abc'))).toBe(userSessionTag('auth0|abc'));
+  });
+
+  it('record key is the prefix followed by the session id', () => {
+    const tag = userSessionTag('auth0|abc');
+    expect(sessionKey(tag, 's1')).toBe(`${sessionKeyPrefix(tag)}s1`);
   });
 
   it('differ between users', () => {
