@@ -1,3 +1,6 @@
-/** Tables of the audit trail, as kysely sees them; part of the `Database` interface. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AuditTables {}
+import type { AuditEventRow } from '@platform/audit-schema';
+
+/** Tables of the audit trail, for the service's kysely `Database` type. */
+export interface AuditTables {
+  audit_events: AuditEventRow;
+}
