@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database/database.ts';
 
 // Monthly partitions of `audit_events`, named audit_events_yYYYYmMM and bounded by UTC month
 // starts. Creation and removal run as the table owner (the role that runs the migrations), under
@@ -43,7 +44,7 @@ function compareMonths(left: Month, right: Month): number {
 }
 
 /** Lists the monthly partitions that exist, oldest first. */
-export async function listPartitions(db: Kysely<unknown>): Promise<Month[]> {
+export async function listPartitions(db: Kysely<Database>): Promise<Month[]> {
   const result = await sql<{ name: string }>`
     SELECT child.relname AS name
     FROM pg_inherits
@@ -60,7 +61,7 @@ export async function listPartitions(db: Kysely<unknown>): Promise<Month[]> {
  * Creates the partitions of the given months when missing. Each partition also gets the TRUNCATE
  * guard, because statement triggers are not cloned from the partitioned table.
  */
-export async function createPartitions(db: Kysely<unknown>, months: Month[]): Promise<void> {
+export async function createPartitions(db: Kysely<Database>, months: Month[]): Promise<void> {
   if (months.length === 0) return;
   await db.transaction().execute(async (transaction) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${UPKEEP_LOCK}))`.execute(transaction);
@@ -78,7 +79,7 @@ export async function createPartitions(db: Kysely<unknown>, months: Month[]): Pr
 }
 
 /** Creates the partitions from the current month to `monthsAhead` months later. */
-export async function createPartitionsAhead(db: Kysely<unknown>, now: Date, monthsAhead: number): Promise<void> {
+export async function createPartitionsAhead(db: Kysely<Database>, now: Date, monthsAhead: number): Promise<void> {
   const current = monthOf(now);
   const months = Array.from({ length: monthsAhead + 1 }, (_, offset) => addMonths(current, offset));
   await createPartitions(db, months);
@@ -95,7 +96,7 @@ export function oldestRetainedMonth(now: Date, retentionMonths: number): Month {
  * queueing behind the lock that DROP TABLE takes on the partitioned table; a drop that times out
  * is retried by the next upkeep run.
  */
-export async function dropExpiredPartitions(db: Kysely<unknown>, now: Date, retentionMonths: number): Promise<Month[]> {
+export async function dropExpiredPartitions(db: Kysely<Database>, now: Date, retentionMonths: number): Promise<Month[]> {
   const oldest = oldestRetainedMonth(now, retentionMonths);
   return db.transaction().execute(async (transaction) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${UPKEEP_LOCK}))`.execute(transaction);

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database/database.ts';
 import type { AuditEvent } from '@platform/audit-schema';
 
 /** The role every audit insert runs as; it may insert and read audit rows but never change them. */
@@ -67,7 +68,7 @@ export function toInsertRow(event: AuditEvent): AuditInsertRow {
  * whose (event_id, occurred_at) is already stored is skipped, which makes re-delivery a no-op:
  * producers fix both values when they build an event, and a re-delivered event repeats them.
  */
-export async function insertAuditRows(db: Kysely<unknown>, rows: AuditInsertRow[]): Promise<number> {
+export async function insertAuditRows(db: Kysely<Database>, rows: AuditInsertRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   return db.transaction().execute(async (transaction) => {
     await sql`SET LOCAL ROLE ${sql.id(AUDIT_WRITER_ROLE)}`.execute(transaction);
