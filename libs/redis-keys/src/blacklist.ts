@@ -1,18 +1,25 @@
 import { keySegment } from './encoding.ts';
 
-// JWT blacklist entries. Every entry and the change log live under the `{jwt-blacklist}` hash tag so
-// that writing an entry and appending its change is one atomic operation on a cluster as well.
+// JWT blacklist of token-validation. Every entry, the index and the change stream live under the
+// `{jwt-blacklist}` hash tag, so that writing an entry, indexing it and appending its change is one
+// atomic script on a Redis Cluster as well.
 
 const TAG = '{jwt-blacklist}';
 
 export type BlacklistEntryType = 'jti' | 'user' | 'client';
 
-/** String key of one blacklist entry: `jwt:blacklist:{jwt-blacklist}:<type>:<id>`. */
+/**
+ * String key of one blacklist entry, `jwt:blacklist:{jwt-blacklist}:<type>:<id>`. The value is the
+ * entry as JSON; the key expires when no token the entry could match can still be valid.
+ */
 export function blacklistEntryKey(type: BlacklistEntryType, id: string): string {
   return `jwt:blacklist:${TAG}:${type}:${keySegment(id)}`;
 }
 
-/** Hash of every live entry, field `<type>:<encoded id>`, so an instance can load all entries at start. */
+/**
+ * Sorted set of the entry keys, scored by each entry's expiry in epoch ms (`+inf` for entries that
+ * never expire), so an instance can load every live entry at start without scanning the keyspace.
+ */
 export function blacklistIndexKey(): string {
   return `jwt:blacklist:${TAG}:index`;
 }
@@ -22,12 +29,7 @@ export function blacklistChangeStreamKey(): string {
   return `jwt:blacklist:${TAG}:changes`;
 }
 
-/** Pub/sub channel announcing new entries in the change stream. */
+/** Pub/sub channel that carries each change right after it is appended to the change stream. */
 export function blacklistChannel(): string {
   return `jwt:blacklist:${TAG}:events`;
-}
-
-/** Field name of one entry in the index hash. */
-export function blacklistIndexField(type: BlacklistEntryType, id: string): string {
-  return `${type}:${keySegment(id)}`;
 }

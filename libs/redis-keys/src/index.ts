@@ -13,7 +13,6 @@ export {
   blacklistChangeStreamKey,
   blacklistChannel,
   blacklistEntryKey,
-  blacklistIndexField,
   blacklistIndexKey,
   type BlacklistEntryType,
 } from './blacklist.ts';

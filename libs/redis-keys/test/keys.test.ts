@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  blacklistChangeStreamKey,
+  blacklistChannel,
   blacklistEntryKey,
+  blacklistIndexKey,
   keySegment,
   principalTag,
   sessionKey,
@@ -69,5 +72,21 @@ describe('blacklist keys', () => {
   it('share the blacklist hash tag', () => {
     expect(hashTagOf(blacklistEntryKey('user', 'auth0|x'))).toBe('jwt-blacklist');
     expect(blacklistEntryKey('jti', 'abc')).toBe('jwt:blacklist:{jwt-blacklist}:jti:abc');
+  });
+
+  it('put the entries, index, stream and channel in one slot', () => {
+    const tags = new Set([
+      hashTagOf(blacklistEntryKey('client', 'demo-m2m-client')),
+      hashTagOf(blacklistIndexKey()),
+      hashTagOf(blacklistChangeStreamKey()),
+      hashTagOf(blacklistChannel()),
+    ]);
+    expect([...tags]).toEqual(['jwt-blacklist']);
+  });
+
+  it.each(['*', 'a:b', 'urn:x:user:1', 'a{b}c'])('encode the id %j as one segment', (id) => {
+    const key = blacklistEntryKey('user', id);
+    expect(key.split(':')).toHaveLength(5);
+    expect(key).not.toBe(blacklistEntryKey('user', `${id}x`));
   });
 });
