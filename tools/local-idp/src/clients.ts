@@ -8,8 +8,14 @@ export const CLIENT_IDS = ['session-gateway', 'demo-m2m-client', 'platform-admin
 export type ClientId = (typeof CLIENT_IDS)[number];
 export type ClientSecrets = Record<ClientId, string>;
 
-/** Scopes of the platform API that clients may request for its access tokens. */
+/** Scopes of the platform's business API that users and clients may request. */
 export const API_SCOPES = ['transactions:read', 'transactions:write'] as const;
+
+/**
+ * Every scope the API's access tokens may carry: the business scopes and, for M2M clients that
+ * hold them, the platform permissions. Users get permissions only in the `permissions` claim.
+ */
+export const RESOURCE_SCOPES = [...API_SCOPES, ...PLATFORM_PERMISSIONS] as const;
 
 /** Permissions put into the `permissions` claim of a client-credentials token, by client. */
 export const CLIENT_PERMISSIONS: Record<ClientId, readonly string[]> = {
@@ -55,7 +61,7 @@ export function clientRegistrations(options: ClientOptions): ClientMetadata[] {
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: CLIENT_AUTH_METHODS[clientId],
-    ...(scope === '' ? {} : { scope }),
+    scope,
   });
   return [
     {
@@ -70,7 +76,7 @@ export function clientRegistrations(options: ClientOptions): ClientMetadata[] {
       scope: ['openid', 'profile', 'email', 'offline_access', ...API_SCOPES].join(' '),
     },
     m2m('demo-m2m-client', 'transactions:read'),
-    m2m('platform-admin-cli', API_SCOPES.join(' ')),
-    m2m('session-gateway-service', ''),
+    m2m('platform-admin-cli', [...API_SCOPES, ...PLATFORM_PERMISSIONS].join(' ')),
+    m2m('session-gateway-service', CLIENT_PERMISSIONS['session-gateway-service'].join(' ')),
   ];
 }

@@ -32,7 +32,7 @@ function sendHtml(response: ServerResponse, status: number, html: string): void 
   response.end(html);
 }
 
-/** Grants the scopes a first-party client requested, limited to the ones the platform defines. */
+/** Grants the scopes a first-party client requested; of the API's scopes only the business ones, never permissions. */
 async function grantConsent(provider: Provider, details: InteractionDetails): Promise<string> {
   const accountId = details.session?.accountId;
   if (accountId === undefined) throw new Error('consent without a signed-in account');

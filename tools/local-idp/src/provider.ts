@@ -1,6 +1,6 @@
 import Provider, { errors, type Account, type KoaContextWithOIDC, type Token } from 'oidc-provider';
 import { findAccountBySubject } from './accounts.ts';
-import { API_SCOPES, CLIENT_PERMISSIONS, clientRegistrations, type ClientId, type ClientSecrets } from './clients.ts';
+import { CLIENT_PERMISSIONS, RESOURCE_SCOPES, clientRegistrations, type ClientId, type ClientSecrets } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
 import { errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
 
@@ -50,7 +50,7 @@ export function createProvider(options: ProviderOptions): Provider {
     clients: clientRegistrations({ secrets: options.secrets, appOrigin: options.appOrigin, extraRedirectUris: options.extraRedirectUris }),
     jwks: { keys: options.keys.signingKeys },
     cookies: { keys: options.keys.cookieKeys },
-    scopes: ['openid', 'offline_access', 'profile', 'email', ...API_SCOPES],
+    scopes: ['openid', 'offline_access', 'profile', 'email', ...RESOURCE_SCOPES],
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
@@ -93,7 +93,7 @@ export function createProvider(options: ProviderOptions): Provider {
         getResourceServerInfo: async (_ctx: KoaContextWithOIDC, resourceIndicator: string) => {
           if (resourceIndicator !== options.audience) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
           return {
-            scope: API_SCOPES.join(' '),
+            scope: RESOURCE_SCOPES.join(' '),
             audience: options.audience,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },

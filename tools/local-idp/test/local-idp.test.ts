@@ -50,7 +50,7 @@ async function browserLogin(username: string, password: string) {
     client_id: 'session-gateway',
     response_type: 'code',
     redirect_uri: `${appOrigin}/auth/callback`,
-    scope: 'openid profile email offline_access transactions:read sessions:revoke',
+    scope: 'openid profile email offline_access transactions:read',
     state,
     nonce: randomBytes(16).toString('base64url'),
     code_challenge: challenge,
@@ -120,7 +120,6 @@ describe('local-idp browser login', () => {
     expect(protectedHeader.alg).toBe('RS256');
     expect(payload.sub).toBe('alice');
     expect(payload['client_id']).toBe('session-gateway');
-    // Scopes outside the platform API (here sessions:revoke) are never granted as scopes.
     expect(payload['scope']).toBe('transactions:read');
     expect(payload['permissions']).toBeUndefined();
     const idToken = decodeJwt(body['id_token']!);
@@ -180,8 +179,27 @@ describe('local-idp client credentials', () => {
   });
 
   it('gives the gateway service account user provisioning', async () => {
-    const token = await clientCredentialsToken(endpoint(), 'session-gateway-service');
+    const token = await clientCredentialsToken(endpoint(), 'session-gateway-service', 'users:provision users:read');
     expect(decodeJwt(token)['permissions']).toEqual(['users:provision', 'users:read']);
+    expect(decodeJwt(token)['scope']).toBe('users:provision users:read');
+  });
+
+  it('rejects permission scopes for users', async () => {
+    const browser = new BrowserClient();
+    const { challenge } = pkcePair();
+    const authorize = new URL(`${idp.issuer}/auth`);
+    authorize.search = new URLSearchParams({
+      client_id: 'session-gateway',
+      response_type: 'code',
+      redirect_uri: `${appOrigin}/auth/callback`,
+      scope: 'openid sessions:revoke',
+      state: 'state-value',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    const response = await browser.request(authorize.toString());
+    expect(response.url.startsWith(`${appOrigin}/auth/callback?`)).toBe(true);
+    expect(new URL(response.url).searchParams.get('error')).toBe('invalid_scope');
   });
 
   it('rejects a wrong client secret', async () => {
