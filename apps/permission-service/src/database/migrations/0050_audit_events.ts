@@ -68,6 +68,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     WHERE resource_id IS NOT NULL`.execute(db);
   // "What did principal P do" and M2M usage.
   await sql`CREATE INDEX audit_events_principal_idx ON audit_events (principal_type, principal_id, occurred_at, event_id)`.execute(db);
+  // Admin actions by a principal, which it performed as the actor.
+  await sql`CREATE INDEX audit_events_actor_idx ON audit_events (actor_type, actor_id, occurred_at, event_id) WHERE actor_id IS NOT NULL`.execute(db);
   // The unfiltered trail, newest first.
   await sql`CREATE INDEX audit_events_time_idx ON audit_events (occurred_at, event_id)`.execute(db);
 
