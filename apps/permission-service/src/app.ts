@@ -4,6 +4,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { clientRoutes } from './clients/routes.ts';
 import type { ServiceContext } from './context.ts';
 import { pingDatabase } from './database/database.ts';
+import { permissionRoutes } from './permissions/routes.ts';
 import type { RoutePlugin } from './route-plugin.ts';
 import { roleRoutes } from './roles/routes.ts';
 import { suspensionRoutes } from './suspensions/routes.ts';
@@ -14,6 +15,7 @@ export const ROUTE_PLUGINS: readonly RoutePlugin[] = [
   userRoutes,
   suspensionRoutes,
   roleRoutes,
+  permissionRoutes,
   auditRoutes,
   clientRoutes,
 ];

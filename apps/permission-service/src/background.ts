@@ -1,5 +1,8 @@
 import type { ServiceContext } from './context.ts';
 import { auditBackgroundTasks } from './audit/background.ts';
+import { outboxRelayTask } from './outbox/background.ts';
+import { permissionCacheSubscriberTask } from './permissions/background.ts';
+import { suspensionExpiryTask, suspensionReconcileTask } from './suspensions/background.ts';
 
 /**
  * Work that runs beside the HTTP server: queue workers, the outbox relay, reconcilers. `start`
@@ -11,6 +14,10 @@ export interface BackgroundTask {
 }
 
 export const BACKGROUND_TASKS: readonly BackgroundTask[] = [
+  permissionCacheSubscriberTask,
+  outboxRelayTask,
+  suspensionExpiryTask,
+  suspensionReconcileTask,
   ...auditBackgroundTasks,
 ];
 

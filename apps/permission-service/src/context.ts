@@ -9,6 +9,7 @@ import { clientStandingLookup } from './clients/caller-standing.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database, type DatabaseHandle } from './database/database.ts';
 import { ProducerQueues } from './outbox/producer-queues.ts';
+import { OutboxRelay } from './outbox/relay.ts';
 import { PermissionService } from './permissions/service.ts';
 import { userStandingLookup } from './users/caller-standing.ts';
 
@@ -27,6 +28,8 @@ export interface ServiceContext {
   readonly workerConnection: ConnectionOptions;
   readonly queues: ProducerQueues;
   readonly permissions: PermissionService;
+  /** Publishes outbox rows; routes nudge it after a commit so fan-out starts at once. */
+  readonly relay: OutboxRelay;
   readonly authenticator: Authenticator;
   close(): Promise<void>;
 }
@@ -40,6 +43,14 @@ export function createContext(config: Config, logger: Logger, overrides: Context
   const redis = connectRedis(config.REDIS_URL, 'permission-service', logger, { maxRetriesPerRequest: 1 });
   const queues = new ProducerQueues(config.REDIS_URL, logger);
   const permissions = new PermissionService({ db: database.db, redis, logger, cacheTtlMs: config.PERMISSION_CACHE_TTL_MS });
+  const relay = new OutboxRelay({
+    db: database.db,
+    redis,
+    queues,
+    logger,
+    intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+    leaseMs: config.OUTBOX_RELAY_LEASE_MS,
+  });
   const authenticator = new Authenticator({
     verifier: overrides.verifier ?? new TokenVerifier(config.TRUSTED_ISSUERS),
     userStanding: userStandingLookup(database.db, permissions),
@@ -56,9 +67,11 @@ export function createContext(config: Config, logger: Logger, overrides: Context
     workerConnection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
     queues,
     permissions,
+    relay,
     authenticator,
     close() {
       closed ??= (async () => {
+        await relay.stop();
         await queues.close();
         try {
           await redis.quit();

@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 // `resource:action`, and the two assignment tables. Assignments are never deleted: revoking sets
 // revoked_at/revoked_by, so the permissions a user held at any past moment can be queried.
 
-export const PERMISSION_NAME_CHECK = sql`name ~ '^[a-z][a-z0-9_-]{0,62}:[a-z*][a-z0-9_*-]{0,62}$'`;
+const PERMISSION_NAME_CHECK = sql`name ~ '^[a-z][a-z0-9_-]{0,62}:[a-z][a-z0-9_-]{0,62}$'`;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
