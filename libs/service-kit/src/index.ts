@@ -5,6 +5,6 @@ export { requestIdFrom, traceIdFor } from './request-context.ts';
 export { installHealthRoutes, type ReadinessCheck } from './health.ts';
 export { installGracefulShutdown } from './shutdown.ts';
 export { startTelemetry } from './telemetry.ts';
-export { connectRedis, pingRedis, closeRedisOnShutdown } from './redis.ts';
+export { connectRedis, pingRedis, closeRedisOnShutdown, redisOptionsFromUrl } from './redis.ts';
 export { createService, type Service, type ServiceOptions } from './create-service.ts';
 export { runMain } from './main.ts';

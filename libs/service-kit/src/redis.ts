@@ -41,3 +41,21 @@ export function closeRedisOnShutdown(app: FastifyInstance, ...connections: Redis
     }));
   });
 }
+
+/**
+ * Turns a redis:// or rediss:// URL into ioredis options, for clients that take options only, such
+ * as BullMQ's ConnectionOptions (ioredis ignores a `url` field in an options object).
+ */
+export function redisOptionsFromUrl(url: string, extra: RedisOptions = {}): RedisOptions {
+  const parsed = new URL(url);
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  return {
+    host: parsed.hostname,
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    ...(parsed.username === '' ? {} : { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === '' ? {} : { password: decodeURIComponent(parsed.password) }),
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...extra,
+  };
+}

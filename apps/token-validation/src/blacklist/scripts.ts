@@ -1,0 +1,96 @@
+// Lua scripts that change the blacklist. Each runs atomically: it reads the entry, merges the change,
+// writes the entry and its index score, appends the resulting entry to the change stream and
+// publishes it, so instances see changes in stream order and a refused write changes nothing.
+//
+// KEYS[1] entry key, KEYS[2] index (sorted set of entry keys by expiry), KEYS[3] change stream.
+// The published message is "<stream id> <entry JSON>".
+
+const WRITE_ENTRY = `
+local function write(entry, now)
+  local json = cjson.encode(entry)
+  if entry.expiresAt == -1 then
+    redis.call('SET', KEYS[1], json)
+    redis.call('ZADD', KEYS[2], '+inf', KEYS[1])
+  else
+    redis.call('SET', KEYS[1], json, 'PXAT', string.format('%d', entry.expiresAt))
+    redis.call('ZADD', KEYS[2], string.format('%d', entry.expiresAt), KEYS[1])
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', now))
+  local streamId = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '*', 'entry', json)
+  redis.call('PUBLISH', ARGV[2], streamId .. ' ' .. json)
+  return streamId, json
+end
+`;
+
+/**
+ * Merges a revocation into an entry. A cut-off and a suspension end only move forward and an
+ * indefinite suspension stays indefinite, whatever order revocations arrive in; a revocation not
+ * newer than the entry's last lift is ignored.
+ *
+ * ARGV: 1 stream max length, 2 channel, 3 type, 4 id, 5 revokedAt, 6 notBefore or '', 7 until or '',
+ * 8 '1' for indefinite, 9 jti expiry or '', 10 reason or '', 11 retention ms, 12 now ms.
+ * Returns {stream id or '', outcome, entry JSON or ''}.
+ */
+export const REVOKE_SCRIPT = `${WRITE_ENTRY}
+local revokedAt = tonumber(ARGV[5])
+local retention = tonumber(ARGV[11])
+local now = tonumber(ARGV[12])
+local current = redis.call('GET', KEYS[1])
+local entry
+if current then
+  entry = cjson.decode(current)
+else
+  entry = { type = ARGV[3], id = ARGV[4], revokedAt = 0, liftedAt = 0 }
+end
+if revokedAt <= entry.liftedAt then
+  return { '', 'older_than_lift', current or '' }
+end
+if revokedAt > entry.revokedAt then entry.revokedAt = revokedAt end
+if ARGV[10] ~= '' then entry.reason = ARGV[10] end
+
+local expiresAt
+if ARGV[3] == 'jti' then
+  local requested = revokedAt + retention
+  if ARGV[9] ~= '' then requested = tonumber(ARGV[9]) end
+  expiresAt = math.max(entry.expiresAt or 0, requested)
+else
+  if ARGV[6] ~= '' then entry.notBefore = math.max(entry.notBefore or 0, tonumber(ARGV[6])) end
+  if ARGV[7] ~= '' then entry['until'] = math.max(entry['until'] or 0, tonumber(ARGV[7])) end
+  if ARGV[8] == '1' then entry.indefinite = true end
+  if entry.indefinite then
+    expiresAt = -1
+  else
+    local cutoff = math.max(entry.notBefore or 0, entry['until'] or 0)
+    expiresAt = math.floor(cutoff / 1000) * 1000 + retention
+  end
+end
+if expiresAt ~= -1 and expiresAt <= now then
+  return { '', 'expired', '' }
+end
+entry.expiresAt = expiresAt
+local streamId, json = write(entry, now)
+return { streamId, 'applied', json }
+`;
+
+/**
+ * Lifts an entry by turning it into a tombstone, unless a revocation newer than the lift was merged.
+ * ARGV: 1 stream max length, 2 channel, 3 liftedAt, 4 retention ms, 5 now ms.
+ * Returns {stream id or '', outcome}.
+ */
+export const LIFT_SCRIPT = `${WRITE_ENTRY}
+local liftedAt = tonumber(ARGV[3])
+local retention = tonumber(ARGV[4])
+local now = tonumber(ARGV[5])
+local current = redis.call('GET', KEYS[1])
+if not current then return { '', 'absent' } end
+local entry = cjson.decode(current)
+if entry.liftedAt >= entry.revokedAt then return { '', 'absent' } end
+if entry.revokedAt > liftedAt then return { '', 'newer_revocation' } end
+entry.liftedAt = liftedAt
+entry.notBefore = nil
+entry['until'] = nil
+entry.indefinite = nil
+entry.expiresAt = math.max(liftedAt + retention, now + 1)
+local streamId = write(entry, now)
+return { streamId, 'lifted' }
+`;
