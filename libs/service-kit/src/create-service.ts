@@ -14,7 +14,7 @@ export interface ServiceOptions {
   logger: Logger;
   readiness?: Record<string, ReadinessCheck>;
   /** Extra Fastify options. */
-  fastify?: { bodyLimit?: number; trustProxy?: boolean | string | string[]; requestTimeout?: number; http?: { maxHeaderSize?: number } };
+  fastify?: { bodyLimit?: number; trustProxy?: boolean | string | string[]; requestTimeout?: number; maxParamLength?: number; http?: { maxHeaderSize?: number } };
 }
 
 export type Service = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
