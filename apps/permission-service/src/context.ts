@@ -8,7 +8,7 @@ import { Authenticator } from './auth/authenticator.ts';
 import { clientStandingLookup } from './clients/caller-standing.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database, type DatabaseHandle } from './database/database.ts';
-import { ProducerQueues } from './outbox/producer-queues.ts';
+import { ProducerQueues, reconnectDelay } from './outbox/producer-queues.ts';
 import { OutboxRelay } from './outbox/relay.ts';
 import { PermissionService } from './permissions/service.ts';
 import { userStandingLookup } from './users/caller-standing.ts';
@@ -64,7 +64,7 @@ export function createContext(config: Config, logger: Logger, overrides: Context
     db: database.db,
     database,
     redis,
-    workerConnection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    workerConnection: { url: config.REDIS_URL, maxRetriesPerRequest: null, retryStrategy: reconnectDelay },
     queues,
     permissions,
     relay,

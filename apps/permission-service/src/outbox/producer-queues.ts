@@ -2,6 +2,11 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { createQueue, type QueueName } from '@platform/queues';
 
+/** Reconnect quickly after a Redis outage: 100 ms doubling to at most 2 s between attempts. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(100 * 2 ** attempt, 2_000);
+}
+
 /**
  * BullMQ producers, one per queue, created on first use. They share one connection that does not
  * queue commands while Redis is down, so a publish fails instead of waiting; the outbox keeps the
@@ -20,7 +25,7 @@ export class ProducerQueues {
   get(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (queue === undefined) {
-      queue = createQueue(name, { url: this.url, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
+      queue = createQueue(name, { url: this.url, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, retryStrategy: reconnectDelay });
       // BullMQ emits connection errors on the queue; the Redis connection logs its own outage once.
       queue.on('error', (error) => this.logger.debug({ err: error, queue: name }, 'queue connection error'));
       this.queues.set(name, queue);

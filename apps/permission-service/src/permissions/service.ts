@@ -30,16 +30,14 @@ export class PermissionService {
 
   /**
    * Drops cached permissions here and tells every replica to do the same. Call after the change has
-   * committed. A failed publish is logged, not thrown: the change is already stored, and other
-   * replicas pick it up when their entries expire.
+   * committed. The publish is not awaited and a failure is only logged: the change is already stored,
+   * a caller must not wait on Redis for it, and other replicas refresh within the cache lifetime.
    */
-  async changed(scope: PermissionInvalidation): Promise<void> {
+  changed(scope: PermissionInvalidation): void {
     this.apply(scope);
-    try {
-      await this.redis.publish(permissionCacheInvalidationChannel(), JSON.stringify(scope));
-    } catch (error) {
+    this.redis.publish(permissionCacheInvalidationChannel(), JSON.stringify(scope)).catch((error: unknown) => {
       this.logger.warn({ err: error, code: 'permission_invalidation_not_sent' }, 'permission cache invalidation could not be published; other replicas refresh within the cache lifetime');
-    }
+    });
   }
 
   /** Applies an invalidation received from another replica (or this one). */

@@ -121,7 +121,7 @@ export const roleRoutes: RoutePlugin = async (app, { context }) => {
     const caller = callerOf(request);
     await updateRole(db, request.params.id, request.body, caller.permissions, actorOf(caller, request));
     context.relay.nudge();
-    await context.permissions.changed({ all: true });
+    context.permissions.changed({ all: true });
     return liveRoleView(request.params.id);
   });
 
@@ -138,7 +138,7 @@ export const roleRoutes: RoutePlugin = async (app, { context }) => {
     const caller = callerOf(request);
     await deleteRole(db, request.params.id, caller.permissions, actorOf(caller, request));
     context.relay.nudge();
-    await context.permissions.changed({ all: true });
+    context.permissions.changed({ all: true });
     return reply.code(204).send(null);
   });
 
@@ -186,7 +186,7 @@ export const roleRoutes: RoutePlugin = async (app, { context }) => {
     const { roleId, expiresAt } = request.body;
     const assignmentId = await assignRole(db, request.params.id, roleId, expiresAt === undefined ? undefined : new Date(expiresAt), caller.permissions, actorOf(caller, request));
     context.relay.nudge();
-    await context.permissions.changed({ users: [request.params.id] });
+    context.permissions.changed({ users: [request.params.id] });
     return reply.code(201).send({ assignmentId });
   });
 
@@ -202,7 +202,7 @@ export const roleRoutes: RoutePlugin = async (app, { context }) => {
   }, async (request, reply) => {
     await revokeRole(db, request.params.id, request.params.roleId, actorOf(callerOf(request), request));
     context.relay.nudge();
-    await context.permissions.changed({ users: [request.params.id] });
+    context.permissions.changed({ users: [request.params.id] });
     return reply.code(204).send(null);
   });
 };

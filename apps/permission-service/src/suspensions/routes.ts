@@ -42,7 +42,7 @@ export const suspensionRoutes: RoutePlugin = async (app, { context }) => {
       actor: actorOf(callerOf(request), request),
     });
     context.relay.nudge();
-    await context.permissions.changed({ users: [result.user.id] });
+    context.permissions.changed({ users: [result.user.id] });
     request.log.info({ userId: result.user.id, suspensionId: result.suspension.id, expiresAt: result.suspension.expires_at }, 'user suspended');
     return reply.code(201).send({ user: toUserView(result.user), suspension: toSuspensionView(result.suspension, result.at) });
   });
@@ -59,7 +59,7 @@ export const suspensionRoutes: RoutePlugin = async (app, { context }) => {
   }, async (request) => {
     const result = await liftSuspension(context.db, request.params.id, actorOf(callerOf(request), request));
     context.relay.nudge();
-    await context.permissions.changed({ users: [result.user.id] });
+    context.permissions.changed({ users: [result.user.id] });
     request.log.info({ userId: result.user.id, suspensionId: result.suspension.id }, 'suspension lifted');
     return { user: toUserView(result.user), suspension: toSuspensionView(result.suspension, result.at) };
   });

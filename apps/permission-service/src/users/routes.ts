@@ -102,7 +102,7 @@ export const userRoutes: RoutePlugin = async (app, { context }) => {
   }, async (request) => {
     const user = await deleteUser(context.db, request.params.id, actorOf(callerOf(request), request));
     context.relay.nudge();
-    await context.permissions.changed({ users: [user.id] });
+    context.permissions.changed({ users: [user.id] });
     return toUserView(user);
   });
 
@@ -118,7 +118,7 @@ export const userRoutes: RoutePlugin = async (app, { context }) => {
   }, async (request) => {
     const user = await restoreUser(context.db, request.params.id, actorOf(callerOf(request), request));
     context.relay.nudge();
-    await context.permissions.changed({ users: [user.id] });
+    context.permissions.changed({ users: [user.id] });
     return toUserView(user);
   });
 };
