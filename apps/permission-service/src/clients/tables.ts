@@ -13,7 +13,7 @@ export interface M2mClientTable {
   token_lifetime_seconds: number;
   created_at: CreatedTimestamp;
   created_by: string;
-  updated_at: Generated<Timestamp>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
   disabled_at: Timestamp | null;
   disabled_by: string | null;
   deleted_at: Timestamp | null;
@@ -39,8 +39,9 @@ export interface M2mClientSuspensionTable {
   expires_at: Timestamp | null;
   reason: string;
   suspended_by: string;
-  lifted_at: Timestamp | null;
-  lifted_by: string | null;
+  ended_at: Timestamp | null;
+  end_reason: 'lifted' | 'superseded' | null;
+  ended_by: string | null;
   lift_reason: string | null;
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // The M2M client registry. A client's status is derived from timestamps, never stored: deleted
-// (`deleted_at`), disabled (`disabled_at`), suspended (a suspension that is neither lifted nor
+// (`deleted_at`), disabled (`disabled_at`), suspended (a suspension that has neither ended nor
 // expired) or active. Suspensions and secrets keep their history; rows are never removed.
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -47,9 +47,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       expires_at timestamptz CHECK (expires_at IS NULL OR expires_at > suspended_at),
       reason text NOT NULL,
       suspended_by text NOT NULL,
-      lifted_at timestamptz,
-      lifted_by text,
-      lift_reason text
+      -- Set when the suspension was lifted early or replaced by a newer one; an expiry needs no write.
+      ended_at timestamptz,
+      end_reason text CHECK (end_reason IN ('lifted', 'superseded')),
+      ended_by text,
+      lift_reason text,
+      CHECK ((ended_at IS NULL) = (end_reason IS NULL))
     )`.execute(db);
   await sql`CREATE INDEX m2m_client_suspensions_client_idx ON m2m_client_suspensions (client_id, suspended_at)`.execute(db);
 }
