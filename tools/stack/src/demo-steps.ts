@@ -44,6 +44,23 @@ async function m2mToken(target: DemoTarget, secret: string): Promise<string> {
   return body.access_token;
 }
 
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Sends a request again while it answers 503, waiting as long as Retry-After says (at most 5 s), as
+ * a well-behaved client does: token-validation answers 503 while it cannot vouch for the freshness
+ * of its blacklist, which happens for moments on a busy machine. Gives up after five attempts.
+ */
+async function retryingUnavailable<T extends { status: number; headers: Headers }>(send: () => Promise<T>, print: Print): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const response = await send();
+    if (response.status !== 503 || attempt === MAX_ATTEMPTS) return response;
+    const seconds = Math.min(Number(response.headers.get('retry-after') ?? '1') || 1, 5);
+    print(`      503 with Retry-After ${seconds}; retrying (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+}
+
 /** Runs every demo step; returns true only if all of them behaved as expected. */
 export async function runDemo(target: DemoTarget, print: Print): Promise<boolean> {
   let failures = 0;
@@ -74,7 +91,7 @@ export async function runDemo(target: DemoTarget, print: Print): Promise<boolean
   });
 
   await step('GET /api/transactions through gateway -> NGINX -> token-validation -> sample backend', async () => {
-    const response = await browser.request(`${target.appUrl}/api/transactions`, { headers: { accept: 'application/json' } });
+    const response = await retryingUnavailable(() => browser.request(`${target.appUrl}/api/transactions`, { headers: { accept: 'application/json' } }), print);
     expect(response.status === 200, `expected 200, got ${response.status}: ${response.body.slice(0, 300)}`);
     const identity = response.json<{ identity: Identity }>().identity;
     expect(identity.userId === 'alice', `the backend saw user ${JSON.stringify(identity.userId)}, expected "alice"`);
@@ -97,7 +114,7 @@ export async function runDemo(target: DemoTarget, print: Print): Promise<boolean
     let token = '';
     await step('an M2M client with a bearer token calls NGINX directly', async () => {
       token = await m2mToken(target, secret);
-      const response = await fetch(`${target.apiUrl}/api/transactions/42`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await retryingUnavailable(() => fetch(`${target.apiUrl}/api/transactions/42`, { headers: { authorization: `Bearer ${token}` } }), print);
       const text = await response.text();
       expect(response.status === 200, `expected 200, got ${response.status}: ${text.slice(0, 300)}`);
       const identity = (JSON.parse(text) as { identity: Identity }).identity;
@@ -111,7 +128,7 @@ export async function runDemo(target: DemoTarget, print: Print): Promise<boolean
         claims['sub'] = 'admin';
         claims['scope'] = 'transactions:read transactions:write';
       });
-      const response = await fetch(`${target.apiUrl}/api/transactions`, { headers: { authorization: `Bearer ${tampered}` } });
+      const response = await retryingUnavailable(() => fetch(`${target.apiUrl}/api/transactions`, { headers: { authorization: `Bearer ${tampered}` } }), print);
       const text = await response.text();
       expect(response.status === 401, `expected 401, got ${response.status}: ${text.slice(0, 300)}`);
       return `401 WWW-Authenticate: ${response.headers.get('www-authenticate') ?? '(none)'}`;
