@@ -197,12 +197,12 @@ export class BlacklistReplica implements BlacklistReader {
   }
 
   private async catchUp(): Promise<void> {
-    if (!this.loadedOnce) return this.fullLoad();
-    const info = await this.streamInfo();
-    // A missing stream, a stream behind this replica (Redis lost its data) or a stream trimmed past
-    // the last change applied here cannot be replayed, so the whole blacklist is loaded again.
-    if (info === undefined || compareStreamIds(info.lastGeneratedId, this.lastApplied) < 0) return this.fullLoad();
-    if (compareStreamIds(info.maxDeletedId, this.lastApplied) > 0) return this.fullLoad();
+    if (!this.loadedOnce || this.lastApplied === STREAM_START) return this.fullLoad();
+    // Trimming removes the oldest changes first, so while the last change applied here is still in
+    // the stream, every later one is too. If it is gone (trimmed, or Redis lost its data), the
+    // whole blacklist is loaded again.
+    const stillThere = await this.commands.xrange(blacklistChangeStreamKey(), this.lastApplied, this.lastApplied);
+    if (stillThere.length === 0) return this.fullLoad();
     await this.readStreamAfter(this.lastApplied);
   }
 
@@ -240,24 +240,6 @@ export class BlacklistReplica implements BlacklistReader {
       }
       if (changes.length < LOAD_CHUNK) return;
     }
-  }
-
-  private async streamInfo(): Promise<{ lastGeneratedId: string; maxDeletedId: string } | undefined> {
-    let reply: unknown[];
-    try {
-      reply = (await this.commands.xinfo('STREAM', blacklistChangeStreamKey())) as unknown[];
-    } catch (error) {
-      if (error instanceof Error && /no such key/i.test(error.message)) return undefined;
-      throw error;
-    }
-    const field = (name: string): unknown => reply[reply.indexOf(name) + 1];
-    const lastGeneratedId = String(field('last-generated-id') ?? STREAM_START);
-    // Redis 7.0 and later report the newest id removed by trimming; before that, assume the first
-    // entry's predecessor may be gone, which forces a full load whenever a gap is possible.
-    const maxDeleted = field('max-deleted-entry-id');
-    if (typeof maxDeleted === 'string') return { lastGeneratedId, maxDeletedId: maxDeleted };
-    const first = field('first-entry') as [string, unknown] | null | undefined;
-    return { lastGeneratedId, maxDeletedId: first ? first[0] : STREAM_START };
   }
 
   private onMessage(message: string): void {
