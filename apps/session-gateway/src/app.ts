@@ -90,6 +90,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   const audit = new AuditPublisher({ connection: producerRedis, producer: 'session-gateway', logger });
   const tokenRevocations = createQueue<TokenRevocationJob>(QUEUE_NAMES.tokenRevocations, producerRedis);
+  // The connection itself logs outages once; the queues repeat each failed reconnect, so those stay at debug.
+  for (const queue of [tokenRevocations, audit.queue]) {
+    queue.on('error', (error: Error) => logger.debug({ err: error, queue: queue.name }, 'queue connection error'));
+  }
   const revocations = new RevocationService({ sessions, tokenRevocations, audit, queueTimeoutMs: config.QUEUE_TIMEOUT_MS, now });
   const refresher = new TokenRefresher(sessions, oidc, logger, {
     marginMs: config.REFRESH_MARGIN_SECONDS * 1000,
@@ -123,7 +127,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       redis: () => pingRedis(redis),
       queueRedis: () => pingRedis(producerRedis),
     },
-    fastify: { trustProxy: trustProxySetting(config.TRUST_PROXY) },
+    // User ids reach 256 characters, up to three times that when percent-encoded.
+    fastify: { trustProxy: trustProxySetting(config.TRUST_PROXY), maxParamLength: 1024 },
   });
   await app.register(cookie);
 

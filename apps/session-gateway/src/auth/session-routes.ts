@@ -28,7 +28,7 @@ const LogoutResult = Type.Object({
 
 /** `/auth/me` and `/auth/logout`. */
 export function registerSessionRoutes(app: Service, context: GatewayContext): void {
-  const { config, cookies } = context;
+  const { config } = context;
 
   app.get('/auth/me', {
     schema: {

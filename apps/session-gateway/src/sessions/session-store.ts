@@ -112,7 +112,7 @@ export class SessionStore {
 
   /** Stores a new session with a fresh id and returns the cookie value that names it. */
   async create(input: NewSessionInput): Promise<{ session: Session; cookieValue: string }> {
-    const created = newSession(input.userId);
+    const { cookieValue, ...created } = newSession(input.userId);
     const now = this.now();
     const absoluteExpiresAt = now + this.absoluteLifetimeMs;
     const expiresAt = Math.min(absoluteExpiresAt, now + this.idleTimeoutMs);
@@ -138,7 +138,7 @@ export class SessionStore {
       created.sessionId,
       ...Object.entries(fields).flat(),
     );
-    return { session: toSession(created, fields), cookieValue: created.cookieValue };
+    return { session: toSession(created, fields), cookieValue };
   }
 
   /**
