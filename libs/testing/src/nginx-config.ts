@@ -14,7 +14,8 @@ export interface PlatformNginxValues {
   tokenValidation: string;
   sessionGateway: string;
   permissionService: string;
-  sampleBackend: string;
+  /** Business API behind /api/transactions (the sample backend locally). */
+  transactionsApi: string;
   /** Request rate per client address on the API server, in NGINX's form (default `200r/s`). */
   apiRateLimit?: string;
   /** Requests above the rate accepted at once before 429 (default 400). */
@@ -44,7 +45,7 @@ export function renderPlatformNginxConfig(values: PlatformNginxValues): { config
     TOKEN_VALIDATION_ADDR: values.tokenValidation,
     SESSION_GATEWAY_ADDR: values.sessionGateway,
     PERMISSION_SERVICE_ADDR: values.permissionService,
-    SAMPLE_BACKEND_ADDR: values.sampleBackend,
+    TRANSACTIONS_API_ADDR: values.transactionsApi,
     API_RATE_LIMIT: values.apiRateLimit ?? '200r/s',
     API_RATE_BURST: String(values.apiRateBurst ?? 400),
     ACCESS_LOG: values.accessLog ?? 'off',

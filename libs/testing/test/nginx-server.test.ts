@@ -77,7 +77,7 @@ beforeAll(async () => {
     tokenValidation: validator.address,
     sessionGateway: gateway.address,
     permissionService: permissions.address,
-    sampleBackend: backend.address,
+    transactionsApi: backend.address,
   });
   nginx = await startNginx(rendered);
   api = `http://127.0.0.1:${apiPort}`;
@@ -250,7 +250,7 @@ describe('platform NGINX config, failures', () => {
       tokenValidation: validator.address,
       sessionGateway: gateway.address,
       permissionService: permissions.address,
-      sampleBackend: `127.0.0.1:${downBackendPort}`,
+      transactionsApi: `127.0.0.1:${downBackendPort}`,
       apiRateLimit: '1r/m',
       apiRateBurst: 1,
     });

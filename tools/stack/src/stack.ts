@@ -144,7 +144,7 @@ export async function startStack(options: StackOptions = {}, log: (line: string)
       tokenValidation: `127.0.0.1:${ports.tokenValidation}`,
       sessionGateway: `127.0.0.1:${ports.sessionGateway}`,
       permissionService: `127.0.0.1:${ports.permissionService}`,
-      sampleBackend: `127.0.0.1:${ports.sampleBackend}`,
+      transactionsApi: `127.0.0.1:${ports.sampleBackend}`,
       accessLog: `${join(stackDir, 'logs', 'nginx-access.log')} platform`,
     });
     mkdirSync(logDir, { recursive: true });
