@@ -4,7 +4,7 @@ import { REVOKE_USER_SESSIONS_SCRIPT, sessionKey, sessionKeyPrefix, userSessionI
 import { startRedisServer } from '@platform/testing';
 import { atLeast, atMost, median, report } from '../report.ts';
 
-// Revoking every session of one user, two ways, while Redis holds many other users' sessions:
+// Revoking every session of one user, two ways, while Redis contains many other users' sessions:
 //   ours:  the session gateway's script, which reads the user's index and deletes what it names;
 //   naive: SCAN over all session keys, read each record's userId, delete the matches.
 // Both run against one private redis-server, side by side at each size, so the ratios compare like
@@ -19,8 +19,8 @@ const OURS_TRIALS = 51;
 const NAIVE_TRIALS = 3;
 const SEED_BATCH = 2_000;
 
-// Seeding only: KEYS alternate record, index; ARGV[1] now, ARGV[2] expiry, then one user id and
-// session id per record.
+// Seeding only. KEYS alternate record and index. ARGV[1] is now, ARGV[2] the expiry, then one user id
+// and session id follow per record.
 const SEED_SCRIPT = `
 for i = 1, #KEYS, 2 do
   local n = (i + 1) / 2
@@ -53,7 +53,7 @@ export default async function sessionRevocation(): Promise<boolean> {
       seeded = size;
       console.log(`seeded ${size.toLocaleString('en-US')} other sessions in ${((performance.now() - started) / 1000).toFixed(1)} s (${await redis.dbsize()} keys)`);
 
-      // Warm-up runs let Redis finish rehashing its keyspace after the bulk insert.
+      // Warm-up runs, so the first timed run does not pay for the incremental rehashing Redis does after a bulk insert.
       for (let i = 0; i < 3; i += 1) await revokeOurWay(redis);
 
       const ours: number[] = [];
@@ -101,7 +101,7 @@ async function seedOtherUsers(redis: BenchRedis, from: number, total: number): P
   await Promise.all(pending);
 }
 
-/** Gives the target user a fresh set of sessions; not timed. */
+/** Gives the target user a fresh set of sessions. Not timed. */
 async function seedTarget(redis: BenchRedis): Promise<void> {
   const tag = userSessionTag(TARGET_USER);
   const expiry = String(Date.now() + 3_600_000);
@@ -125,7 +125,7 @@ async function revokeOurWay(redis: BenchRedis): Promise<number> {
   return elapsed;
 }
 
-/** What an operator without the index would do: walk every session key and check its owner. */
+/** Revokes the target's sessions as an operator without the index would: walk every session key and check its owner. */
 async function revokeNaiveWay(redis: BenchRedis): Promise<number> {
   await seedTarget(redis);
   const started = performance.now();
