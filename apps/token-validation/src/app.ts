@@ -90,7 +90,7 @@ export async function buildApp(options: BuildOptions): Promise<TokenValidationAp
     description: 'Validates bearer tokens for NGINX auth_request and keeps the JWT blacklist',
     logger,
     // A token over the size limit must reach the route to be answered 401, not 431 from Node's parser.
-    fastify: { http: { maxHeaderSize: Math.max(16_384, config.MAX_TOKEN_BYTES * 16) } },
+    fastify: { http: { maxHeaderSize: Math.max(256 * 1024, config.MAX_TOKEN_BYTES * 32) } },
     readiness: {
       redis: () => pingRedis(commands),
       blacklist: async () => {
