@@ -15,7 +15,7 @@ const REDIS: RequiredPackage = { name: 'redis-server', present: () => findExecut
 const POSTGRES: RequiredPackage = { name: 'postgresql', present: () => findPostgresBinDir() !== undefined };
 const NGINX: RequiredPackage = { name: 'nginx', present: () => findNginx() !== undefined };
 
-/** The packages needed for what the stack starts itself. */
+/** Lists the packages needed for what the stack starts itself. */
 export function requiredPackages(options: { needRedis: boolean; needPostgres: boolean }): RequiredPackage[] {
   return [...(options.needRedis ? [REDIS] : []), ...(options.needPostgres ? [POSTGRES] : []), NGINX];
 }

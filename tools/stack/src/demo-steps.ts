@@ -47,9 +47,9 @@ async function m2mToken(target: DemoTarget, secret: string): Promise<string> {
 const MAX_ATTEMPTS = 5;
 
 /**
- * Sends a request again while it answers 503, waiting as long as Retry-After says (at most 5 s), as
- * a well-behaved client does: token-validation answers 503 while it cannot vouch for the freshness
- * of its blacklist, which happens for moments on a busy machine. Gives up after five attempts.
+ * Sends a request again while the response is 503, waiting as long as Retry-After says (at most
+ * 5 s), as a well-behaved client does. token-validation returns 503 while it cannot vouch for the
+ * freshness of its blacklist, which happens for moments on a busy machine. Gives up after five attempts.
  */
 async function retryingUnavailable<T extends { status: number; headers: Headers }>(send: () => Promise<T>, print: Print): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
@@ -83,7 +83,8 @@ export async function runDemo(target: DemoTarget, print: Print): Promise<boolean
     const landed = await loginWithForm(browser, `${target.appUrl}/auth/login`, { username: 'alice', password: 'alice-password' });
     const callback = landed.redirects.find((url) => url.startsWith(`${target.appUrl}/auth/callback`));
     expect(callback !== undefined, `the login never reached ${target.appUrl}/auth/callback; it ended at ${landed.url} with status ${landed.status}`);
-    expect(new URL(landed.url).origin === target.appUrl && landed.status < 500, `after the callback the browser landed on ${landed.url} with status ${landed.status}`);
+    expect(new URL(landed.url).origin === target.appUrl, `after the callback the browser landed on ${landed.url}, outside ${target.appUrl}`);
+    expect(landed.status < 500, `after the callback the browser landed on ${landed.url} with status ${landed.status}`);
     const me = await browser.request(`${target.appUrl}/auth/me`);
     expect(me.status === 200, `GET /auth/me answered ${me.status}: ${me.body.slice(0, 300)}`);
     expect(!/eyJ[\w-]+\.eyJ/.test(me.body), 'GET /auth/me exposed a token to the browser');
@@ -118,7 +119,8 @@ export async function runDemo(target: DemoTarget, print: Print): Promise<boolean
       const text = await response.text();
       expect(response.status === 200, `expected 200, got ${response.status}: ${text.slice(0, 300)}`);
       const identity = (JSON.parse(text) as { identity: Identity }).identity;
-      expect(identity.clientId === 'demo-m2m-client' && identity.principalType === 'm2m', `the backend saw ${JSON.stringify(identity)}`);
+      expect(identity.clientId === 'demo-m2m-client', `the backend saw client ${JSON.stringify(identity.clientId)}, expected "demo-m2m-client"`);
+      expect(identity.principalType === 'm2m', `the backend saw principal type ${JSON.stringify(identity.principalType)}, expected "m2m"`);
       return `identity the backend saw: ${JSON.stringify(identity)}`;
     });
 

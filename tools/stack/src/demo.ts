@@ -24,7 +24,7 @@ process.stdout.write(`Demo against ${demoTarget.appUrl} (browser) and ${demoTarg
 try {
   await fetch(`${demoTarget.appUrl}/healthz`, { signal: AbortSignal.timeout(3_000) });
 } catch {
-  process.stderr.write(`error: nothing answers at ${demoTarget.appUrl}; start the stack with \`npm start\` in another shell first\n`);
+  process.stderr.write(`error: no response from ${demoTarget.appUrl}; start the stack with \`npm start\` in another shell first\n`);
   process.exit(1);
 }
 const passed = await runDemo(demoTarget, (line) => process.stdout.write(`${line}\n`));

@@ -27,9 +27,9 @@ function postgresOwner(): { uid: number; gid: number } {
 }
 
 /**
- * Chooses the folder of the server's data. As root it must be reachable by the postgres user; when
+ * Chooses the folder of the server's data. As root it must be reachable by the postgres user. When
  * the repository sits where that user cannot enter (a home folder with mode 0700, say), the data
- * goes to a folder under the system's temporary directory named after the stack folder.
+ * goes to a folder under the system's temporary directory, named after the stack folder.
  */
 function serverFolder(stackDir: string, asRoot: boolean): string {
   const preferred = join(stackDir, 'postgres');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 // Child processes of the stack. Each runs in its own process group, so Ctrl-C reaches only the
-// stack, which then stops its children in order; the exit handler kills any that are left.
+// stack, which then stops its children in order. The exit handler kills any that are left.
 
 export interface ManagedProcess {
   readonly name: string;

@@ -3,9 +3,9 @@ import { findExecutable, freePort, waitFor } from '@platform/testing';
 import { StackError } from './errors.ts';
 import { spawnManaged, type ManagedProcess } from './processes.ts';
 
-// The stack's own Redis: a foreground redis-server on a free loopback port that keeps nothing on
-// disk, so sessions and queued jobs last as long as the stack runs. No maxmemory is set, so the
-// blacklist entries kept there can never be evicted.
+// The stack's own Redis: a foreground redis-server on a free loopback port. No maxmemory is set,
+// so the blacklist entries kept there can never be evicted.
+// NOTE: it keeps nothing on disk, so sessions and queued jobs last only as long as the stack runs.
 
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {

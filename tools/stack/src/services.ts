@@ -28,7 +28,7 @@ export interface ServiceDefinition {
   /** Entry point, relative to the repository root. */
   entry: string;
   env: Record<string, string>;
-  /** URL that answers 200 once the service is ready. */
+  /** URL that returns 200 once the service is ready. */
   readyUrl: string;
 }
 

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(`[stack] ${line}\n`);
   let stack: RunningStack | undefined;
   let stopping = false;
+  // NOTE: a signal during the start exits at once. The exit handler then kills the started
+  // processes without their graceful stop, and a PostgreSQL server left running stops at the next start.
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
