@@ -25,9 +25,9 @@ import { ServiceTokenSource } from './users/service-token.ts';
 
 export interface GatewayOptions {
   readonly logger: Logger;
-  /** Clock in epoch ms; tests move it to reach expiry without waiting. */
+  /** Clock in epoch ms. Tests move it to reach expiry without waiting. */
   readonly now?: () => number;
-  /** Starts the worker that ends sessions on request of other services (default true). */
+  /** Whether to start the worker that ends sessions at the request of other services (default true). */
   readonly startWorker?: boolean;
   /** Pause between polls while another request refreshes the same session (default 50 ms). */
   readonly refreshPollIntervalMs?: number;

@@ -64,7 +64,7 @@ describe('main', () => {
     expect(stderr().trim().split('\n')).toEqual([expect.stringContaining('SESSION_ENCRYPTION_KEYS')]);
   });
 
-  it('starts, reports ready with Redis, and stops on SIGTERM', async () => {
+  it('starts without its provider and stops on SIGTERM', async () => {
     const environment = await baseEnvironment();
     const { child, exited } = run(environment);
     const url = `http://127.0.0.1:${environment['PORT']}`;
@@ -74,6 +74,9 @@ describe('main', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { redis: { status: 'ok' }, queueRedis: { status: 'ok' } } });
     const docs = (await (await fetch(`${url}/docs/json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/auth/login', '/auth/callback', '/auth/me', '/auth/logout', '/api/sessions/user/{userId}', '/api/sessions/{sessionId}']));
+    const login = await fetch(`${url}/auth/login`, { redirect: 'manual' });
+    expect(login.status).toBe(503);
+    expect(((await login.json()) as { code: string }).code).toBe('identity_provider_unavailable');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

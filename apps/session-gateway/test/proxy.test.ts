@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { sessionKey, userSessionIndexKey } from '@platform/redis-keys';
+import { freePort } from '@platform/testing';
 import { Browser } from './support/browser.ts';
 import { startEnvironment, type RunningGateway, type TestEnvironment } from './support/environment.ts';
 import { jwtPayload } from './support/queued.ts';
@@ -11,11 +12,14 @@ const ABSOLUTE_SECONDS = 3600;
 
 let env: TestEnvironment;
 let gateway: RunningGateway;
+let unreachableApi: RunningGateway;
 let redis: Redis;
 let clockOffsetMs = 0;
 
 beforeAll(async () => {
-  env = await startEnvironment();
+  env = await startEnvironment({ gateways: 2 });
+  // A port just found free has no listener, so connections to it are refused.
+  unreachableApi = await env.startGateway({ portIndex: 1, env: { API_UPSTREAM_URL: `http://127.0.0.1:${await freePort()}` } });
   gateway = await env.startGateway({
     env: { SESSION_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), SESSION_ABSOLUTE_LIFETIME_SECONDS: String(ABSOLUTE_SECONDS) },
     // The provider's tokens live 600 s and the refresh margin is 300 s, so moving this clock by
@@ -96,6 +100,16 @@ describe('GET /api/*', () => {
     const response = await fetch(`${gateway.url}/api/transactions`, { headers: { cookie: 'session=K9gGyX8OAK8aH8Myj6djqS.unknownunknownunknownunknownunknownunknown1' } });
     expect(response.status).toBe(401);
     expect(response.headers.getSetCookie().some((header) => header.startsWith('session=;'))).toBe(true);
+  });
+});
+
+describe('API upstream failure', () => {
+  it('answers 502 problem+json when the API cannot be reached', async () => {
+    const browser = new Browser();
+    await browser.login(unreachableApi.url, 'alice', 'alice-password');
+    const response = await browser.request(`${unreachableApi.url}/api/transactions`);
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { code: string }).code).toBe('upstream_unavailable');
   });
 });
 

@@ -11,7 +11,7 @@ export interface AdminCaller {
   readonly scopes: string[];
 }
 
-/** A refused admin call: the problem to answer and what the audit event records. */
+/** A rejected admin call, with the problem to send and the principal and reason for the audit event. */
 export class AdminRefusal extends Error {
   readonly problem: HttpProblem;
   readonly principal: Principal;

@@ -7,8 +7,8 @@ import { RevocationIncompleteError, type RevocationContext } from '../revocation
 import { PUBLIC_SESSION_ID_PATTERN, locateFromPublicId } from '../sessions/session-id.ts';
 import { AdminRefusal, SESSIONS_REVOKE_PERMISSION, authenticateAdmin, type AdminCaller } from './admin-auth.ts';
 
-// Visible ASCII without `"`, `/` and `\`: identity provider subjects such as `auth0|abc` or
-// `urn:example:user:1` pass; ids are only ever hashed into keys, so `*` or `{` match nothing else.
+// Visible ASCII without `"`, `/` and `\`, so identity provider subjects such as `auth0|abc` or
+// `urn:example:user:1` pass. Ids are only ever hashed into keys, so `*` or `{` match nothing else.
 const USER_ID_PATTERN = '^[!#-.0-\\[\\]-~]{1,256}$';
 
 const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 256, pattern: USER_ID_PATTERN, description: 'User id: the subject at the identity provider' }) });

@@ -26,8 +26,8 @@ export function requestAuditEvent<K extends AuditEventKind>(kind: K, request: Fa
 }
 
 /**
- * Queues an access-type audit event (login, logout, refused call) in the publisher's micro-batch.
- * A failure to build or buffer the event is logged, never thrown: the request's outcome stands.
+ * Queues an access-type audit event (login, logout, rejected call) in the publisher's micro-batch.
+ * A failure to build or buffer the event is logged and not thrown, so the response does not change.
  */
 export function publishAudit(audit: AuditPublisher, request: FastifyRequest, build: () => AuditEvent): void {
   try {

@@ -23,7 +23,7 @@ export interface LoginIdentity {
   readonly email?: string | undefined;
 }
 
-/** The provider refused a grant (for example `invalid_grant`); retrying with the same input will not help. */
+/** The provider rejected a grant (for example `invalid_grant`), so retrying with the same input will not help. */
 export class GrantRejectedError extends Error {
   readonly error: string;
 
@@ -181,7 +181,7 @@ export class OidcClient {
 
 function asGrantRejection(error: unknown): unknown {
   if (error instanceof client.ResponseBodyError && error.status >= 400 && error.status < 500) {
-    return new GrantRejectedError(error.error, `the identity provider refused the grant: ${error.error}`);
+    return new GrantRejectedError(error.error, `the identity provider rejected the grant: ${error.error}`);
   }
   return error;
 }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pendingLoginKey } from '@platform/redis-keys';
 
-/** What the callback needs to finish a login started by the same browser. */
+/** Pending login: the values the callback needs to finish a login started by the same browser. */
 export interface PendingLogin {
   readonly nonce: string;
   readonly codeVerifier: string;

@@ -17,8 +17,8 @@ function prefersHtml(request: FastifyRequest): boolean {
 }
 
 /**
- * Answers a browser navigation with a short HTML page and an API client with problem+json. Used for
- * refused logins, whose callback arrives as a top-level navigation from the identity provider.
+ * Sends a short HTML page to a browser navigation and problem+json to an API client. Used for
+ * rejected logins, whose callback arrives as a top-level navigation from the identity provider.
  */
 export function sendLoginPage(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, heading: string, publicOrigin: string): FastifyReply {
   if (!prefersHtml(request)) return sendProblem(reply, problem);

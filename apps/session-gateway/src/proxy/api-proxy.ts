@@ -44,7 +44,7 @@ export function registerApiProxy(app: Service, context: GatewayContext): void {
 
     const verdict = checkCsrf(request, config.publicOrigin, session.csrfToken);
     if (!verdict.allowed) {
-      request.log.info({ sessionId: session.publicId, reason: verdict.reason, code: 'csrf_rejected' }, 'state-changing request refused');
+      request.log.info({ sessionId: session.publicId, reason: verdict.reason, code: 'csrf_rejected' }, 'state-changing request rejected');
       throw new HttpProblem(403, 'csrf_rejected', 'State-changing requests must come from this site: send a same-origin Origin or Referer header, or the X-CSRF-Token header.');
     }
 
@@ -97,8 +97,8 @@ function forward(request: FastifyRequest, options: ForwardOptions): Promise<Inco
       reject(new HttpProblem(502, 'upstream_unavailable', 'The API cannot be reached.'));
     });
     pipeline(request.raw, outgoing).catch(() => {
-      // The error listener above reports failures of the upstream side; a browser that aborts its
-      // upload leaves nothing to answer.
+      // The error listener above reports failures of the upstream side. A browser that aborts its
+      // upload is gone, so there is no one left to respond to.
     });
   });
 }

@@ -16,7 +16,7 @@ export interface TokenRefresherOptions {
 /**
  * Keeps a session's access token fresh before it is proxied. One request per session refreshes,
  * across all replicas: it takes a short Redis lock, and concurrent requests wait until the token
- * version in the record changes. A refresh the provider refuses ends the session.
+ * version in the record changes. A refresh the provider rejects ends the session.
  */
 export class TokenRefresher {
   private readonly sessions: SessionStore;
@@ -72,7 +72,7 @@ export class TokenRefresher {
       const updated = await this.sessions.read(current.locator);
       return updated === undefined ? { ok: false, reason: 'session_ended' } : { ok: true, session: updated };
     } catch (error) {
-      if (error instanceof GrantRejectedError) return this.endSession(current, `provider refused the refresh: ${error.error}`);
+      if (error instanceof GrantRejectedError) return this.endSession(current, `provider rejected the refresh: ${error.error}`);
       // A network failure or provider outage: keep going with the current token while it lasts.
       this.logger.warn({ err: error, sessionId: current.publicId, code: 'token_refresh_unavailable' }, 'token refresh failed; using the current access token');
       if (current.accessTokenExpiresAt > this.now()) return { ok: true, session: current };
@@ -89,8 +89,8 @@ export class TokenRefresher {
       if (current.tokenVersion !== seen.tokenVersion) return { ok: true, session: current };
       if (!(await this.sessions.isRefreshLocked(seen.locator))) break;
     }
-    // The other refresh ended without new tokens; its holder already ended the session if the
-    // provider refused, so what is left is usable only while its token lasts.
+    // The other refresh ended without new tokens. Its holder has already ended the session if the
+    // provider rejected the refresh, so a session still here is usable only while its token lasts.
     const current = await this.sessions.read(seen.locator);
     if (current === undefined) return { ok: false, reason: 'session_ended' };
     if (current.tokenVersion !== seen.tokenVersion || current.accessTokenExpiresAt > this.now()) return { ok: true, session: current };
@@ -102,8 +102,8 @@ export class TokenRefresher {
     return this.endSession(session, 'access token expired and the session has no refresh token');
   }
 
-  private async endSession(session: Session, why: string): Promise<FreshSession> {
-    this.logger.info({ sessionId: session.publicId, reason: why, code: 'session_ended_refresh' }, 'session ended after a failed token refresh');
+  private async endSession(session: Session, reason: string): Promise<FreshSession> {
+    this.logger.info({ sessionId: session.publicId, reason, code: 'session_ended_refresh' }, 'session ended after a failed token refresh');
     await this.sessions.delete(session.locator);
     return { ok: false, reason: 'refresh_failed' };
   }

@@ -23,7 +23,7 @@ export class RevocationIncompleteError extends Error {
   }
 }
 
-/** Who asked for a revocation and why, for the audit event and the queued job. */
+/** Actor, reason and request details of a revocation, for the audit event and the queued job. */
 export interface RevocationContext {
   readonly actor: Principal;
   readonly reason?: string | undefined;
@@ -40,17 +40,18 @@ export interface RevocationServiceOptions {
   readonly sessions: SessionStore;
   readonly tokenRevocations: Queue<TokenRevocationJob>;
   readonly audit: AuditPublisher;
-  /** Longest wait for one enqueue before the revocation is reported incomplete. */
+  /** Maximum wait in ms for one enqueue before the revocation is reported incomplete. */
   readonly queueTimeoutMs: number;
   readonly now?: () => number;
 }
 
 /**
- * Ends sessions together with their side effects. Order matters: the token revocation is enqueued
- * first, so a user whose sessions are gone never keeps working copies of their JWTs; then the
- * sessions are deleted; then the audit event is enqueued. A failure at any step raises
- * RevocationIncompleteError, and repeating the call completes what is missing: the token revocation
- * is re-sent with a later cut-off, the deletion finds what is left, and the audit event is written.
+ * Ends sessions together with their side effects, in a fixed order. The token revocation is enqueued
+ * first, so a user whose sessions are gone never keeps working copies of their JWTs. Then the
+ * sessions are deleted, and then the audit event is enqueued. A failure at any step raises
+ * RevocationIncompleteError. Repeating the call completes what is missing, because the token
+ * revocation is sent again with a later cut-off, the deletion finds what is left, and the audit
+ * event is written.
  */
 export class RevocationService {
   private readonly options: RevocationServiceOptions;
@@ -164,6 +165,8 @@ export class RevocationService {
     }
   }
 
+  // NOTE: when this step fails after sessions were deleted, a retry records an event with the count
+  // it found (often 0); the first count survives only in the error log and the 503 response.
   private async publishAudit(revokedSessions: number, build: () => AuditEvent): Promise<void> {
     try {
       await withTimeout(this.options.audit.publishNow([build()]), this.options.queueTimeoutMs);

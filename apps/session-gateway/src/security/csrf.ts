@@ -8,9 +8,9 @@ export type CsrfVerdict = { allowed: true } | { allowed: false; reason: 'cross_o
 
 /**
  * Decides whether a cookie-authenticated request may change state. Safe methods always may. Other
- * methods need an Origin header equal to the public origin; without Origin, a Referer from the
- * public origin; without either, the session's CSRF token in the X-CSRF-Token header. An Origin or
- * Referer from anywhere else is refused even with a token.
+ * methods need an Origin header equal to the public origin. Without Origin, they need a Referer from
+ * the public origin, and without either, the session's CSRF token in the X-CSRF-Token header. An
+ * Origin or Referer from anywhere else is rejected even with a valid token.
  */
 export function checkCsrf(request: FastifyRequest, publicOrigin: string, sessionCsrfToken: string | undefined): CsrfVerdict {
   if (SAFE_METHODS.has(request.method)) return { allowed: true };

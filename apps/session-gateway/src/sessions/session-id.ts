@@ -14,7 +14,7 @@ const PUBLIC_ID = new RegExp(`^(${TAG})\\.(${SECRET})$`);
 /** Character-set and length rule of the session ids that the admin API accepts. */
 export const PUBLIC_SESSION_ID_PATTERN = `^${TAG}\\.${SECRET}$`;
 
-/** Where a session lives: the user's hash tag and the record's id inside it. */
+/** Location of a session record: the user's hash tag and the record's id inside it. */
 export interface SessionLocator {
   /** Principal tag of the user, as carried in the cookie. */
   readonly principalTag: string;

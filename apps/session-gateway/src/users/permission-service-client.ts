@@ -84,13 +84,13 @@ export class PermissionServiceClient {
       }
       if (response.status === 429 || response.status >= 500) {
         await response.body?.cancel();
-        lastError = new Error(`permission service answered ${response.status}`);
+        lastError = new Error(`permission service responded with status ${response.status}`);
         this.logger.warn({ status: response.status, attempt, code: 'user_lookup_retry' }, 'permission service call failed; retrying');
         continue;
       }
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw new UserLookupError(`permission service answered ${response.status} to find-or-create`);
+        throw new UserLookupError(`permission service responded to find-or-create with status ${response.status}`);
       }
       return parseUser(await response.json());
     }
@@ -106,7 +106,7 @@ export class PermissionServiceClient {
 function parseUser(value: unknown): PlatformUser {
   const user = value as Partial<PlatformUser> | null;
   if (user === null || typeof user !== 'object' || typeof user.id !== 'string' || typeof user.subject !== 'string' || typeof user.status !== 'string' || !STATUSES.has(user.status)) {
-    throw new UserLookupError('permission service answered find-or-create with an unexpected body');
+    throw new UserLookupError('permission service responded to find-or-create with an invalid body');
   }
   return {
     id: user.id,
