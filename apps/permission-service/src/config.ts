@@ -4,7 +4,7 @@ import { auditConfigSpec } from './audit/config.ts';
 import { clientConfigSpec } from './clients/config.ts';
 
 // Every setting of permission-service, read from environment variables once at start. The audit and
-// client-registry concerns declare their own variables in their folders; they are merged here so a
+// client-registry concerns declare their own variables in their folders. They are merged here, so a
 // bad variable in any of them stops the process with one line.
 
 export const coreConfigSpec = {

@@ -7,7 +7,7 @@ import { ALL_PERMISSIONS, createUser, startInfrastructure, startService, type Te
 let infrastructure: TestInfrastructure;
 let service: TestService;
 let admin: string;
-/** An administrator who also holds the application permissions the custom roles below carry. */
+/** An administrator token that also carries the application permissions of the custom roles below. */
 let reportsAdmin: string;
 let roleIds: Record<string, string>;
 

@@ -8,7 +8,7 @@ import { startStack, type RunningStack } from '../src/stack.ts';
 
 // A user logged in through the gateway is suspended for two seconds through permission-service:
 // every /api call is refused and a new login is refused while the suspension runs, and after it
-// ends the user logs in and calls the API again with nobody acting.
+// ends the user logs in and calls the API again without any administrator action.
 
 let stack: RunningStack | undefined;
 const stackDir = mkdtempSync(join(tmpdir(), 'platform-suspension-e2e-'));
@@ -49,7 +49,7 @@ async function adminToken(running: RunningStack): Promise<string> {
   return body.access_token;
 }
 
-/** Logs alice in with a fresh browser; `loggedIn` tells whether the gateway gave her a session. */
+/** Logs alice in with a fresh browser; `loggedIn` is true when the gateway gave her a session. */
 async function logIn(running: RunningStack): Promise<{ browser: BrowserClient; loggedIn: boolean; status: number; body: string }> {
   const browser = new BrowserClient({ userAgent: 'suspension-e2e/1.0' });
   const landed = await loginWithForm(browser, `${running.urls.app}/auth/login`, { username: 'alice', password: 'alice-password' });
@@ -102,7 +102,7 @@ describe('suspension through the whole stack', () => {
       expect(relogin.status).toBe(403);
       expect(relogin.body).toContain('suspended');
 
-      // After the end nobody acts: the user logs in again and reaches the API.
+      // After the end, without any administrator action, the user logs in again and reaches the API.
       let back: Awaited<ReturnType<typeof logIn>> | undefined;
       await waitFor(async () => {
         back = await logIn(running);

@@ -21,8 +21,8 @@ function unauthorized(code: string, detail: string, tokenError?: string): HttpPr
 }
 
 /**
- * Turns a request's bearer token into a Caller: verifies the token against the trusted issuers,
- * then asks the database whether the principal may act and which role permissions it holds.
+ * Turns a request's bearer token into a Caller. It verifies the token against the trusted issuers,
+ * then reads from the database whether the principal may act and which role permissions it has.
  */
 export class Authenticator {
   private readonly options: AuthenticatorOptions;
@@ -55,7 +55,7 @@ export class Authenticator {
       ? await this.options.userStanding(principal.id)
       : await this.options.clientStanding(principal.id);
     if (standing?.blocked) {
-      request.log.info({ code: standing.blocked.code, principal }, 'caller refused by its standing');
+      request.log.info({ code: standing.blocked.code, principal }, 'caller rejected because its account is blocked');
       throw new HttpProblem(403, standing.blocked.code, standing.blocked.detail);
     }
 

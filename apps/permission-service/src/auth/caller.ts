@@ -18,9 +18,9 @@ export interface Caller {
   readonly token: VerifiedToken;
 }
 
-/** What the database says about a caller: whether it may act at all, and its role permissions. */
+/** Database state of a caller: whether it may act at all, and its role permissions. */
 export interface CallerStanding {
-  /** Set when the caller must be refused whatever its token says, for example `caller_suspended`. */
+  /** Reason to reject the caller whatever its token carries, for example `caller_suspended`. */
   readonly blocked?: { code: string; detail: string };
   readonly userId?: string;
   readonly permissions: ReadonlySet<string>;

@@ -39,15 +39,15 @@ export function createMigrator(db: Kysely<Database>, folder?: string): Migrator 
   return new Migrator({
     db,
     provider: new FolderMigrationProvider(folder),
-    // Two engineers add migrations in separate number ranges; a database that already ran 0050 must
-    // still accept a later 0005, so order is checked by name only within one run.
+    // Core and audit migrations are numbered in separate ranges. A database that already ran 0050
+    // must still accept a later 0005, so order is checked by name only within one run.
     allowUnorderedMigrations: true,
   });
 }
 
-// Key of the session-level advisory lock held around migrations. kysely takes its own advisory lock,
-// but only after it has created its bookkeeping tables; replicas starting together would race on
-// those CREATE TABLE statements, so the whole run is serialised here.
+// Key of the session-level advisory lock held around migrations. kysely 0.29 takes its own advisory
+// lock, but only after it has created its bookkeeping tables. Replicas starting together would race
+// on those CREATE TABLE statements, so the whole run is serialised here.
 const MIGRATION_LOCK_KEY = 4_718_220_913_331;
 
 export type MigrationDirection = 'latest' | 'up' | 'down';

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 
-// Core tables of permission-service as kysely sees them. Every timestamp is `timestamptz` and comes
+// Core tables of permission-service, typed for kysely. Every timestamp is `timestamptz` and comes
 // back as a JavaScript Date. Actor columns (`*_by`) hold a principal reference such as
 // `user:<subject>`, `m2m:<client id>` or `system:permission-service`.
 
@@ -103,7 +103,7 @@ export interface OutboxMessage {
 
 export interface OutboxTable {
   id: Generated<string>;
-  /** What happened, for example `user.suspended`; for operators and logs. */
+  /** Name of the event that wrote the row, for example `user.suspended`, for operators and logs. */
   topic: string;
   messages: ColumnType<OutboxMessage[], string, string>;
   created_at: CreatedAt;

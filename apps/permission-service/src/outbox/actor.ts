@@ -1,6 +1,6 @@
 import type { Caller } from '../auth/caller.ts';
 
-/** Who performed a change, as recorded in `*_by` columns and audit events. */
+/** The principal that performed a change, as recorded in `*_by` columns and audit events. */
 export interface Actor {
   readonly principal: { readonly type: 'user' | 'm2m' | 'system'; readonly id: string };
   /** `user:<subject>`, `m2m:<client id>` or `system:<component>`. */

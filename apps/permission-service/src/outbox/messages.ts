@@ -43,7 +43,10 @@ export function tokenRevocationMessage(key: string[], subject: string, options: 
   return { queue: QUEUE_NAMES.tokenRevocations, name: 'revoke-user-tokens', jobId: jobIdFor(...key, 'tokens'), data };
 }
 
-/** Removes a user's blacklist entry in token-validation. */
+/**
+ * Removes a user's blacklist entry in token-validation.
+ * NOTE: a lift removes the whole user entry, including a `notBefore` from an unrelated revocation.
+ */
 export function tokenLiftMessage(key: string[], subject: string, reason: string, actor: Actor): OutboxMessage {
   const data: TokenRevocationJob = { meta: meta(actor), action: 'lift', type: 'user', id: subject, reason: reason.slice(0, 512) };
   return { queue: QUEUE_NAMES.tokenRevocations, name: 'lift-user-tokens', jobId: jobIdFor(...key, 'tokens-lift'), data };
@@ -51,7 +54,7 @@ export function tokenLiftMessage(key: string[], subject: string, reason: string,
 
 type AuditInput<K extends AuditEventKind> = Omit<AuditEventOf<K>, 'eventId' | 'kind' | 'version' | 'occurredAt' | 'producer' | 'actor' | 'requestId' | 'traceId'>;
 
-/** One audit event, validated now against its schema, as a single-event audit batch. */
+/** Builds one audit event, validated against its schema now, as a single-event audit batch. */
 export function auditMessage<K extends AuditEventKind>(key: string[], kind: K, occurredAt: Date, input: AuditInput<K>, actor: Actor): OutboxMessage {
   const jobMeta = meta(actor);
   const event = buildAuditEvent(kind, {

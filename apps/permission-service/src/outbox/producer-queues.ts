@@ -8,9 +8,9 @@ export function reconnectDelay(attempt: number): number {
 }
 
 /**
- * BullMQ producers, one per queue, created on first use. They share one connection that does not
- * queue commands while Redis is down, so a publish fails instead of waiting; the outbox keeps the
- * message and the relay retries.
+ * BullMQ producers, one per queue, created on first use. Their connection does not queue commands
+ * while Redis is down, so a publish fails instead of waiting. The outbox keeps the message and the
+ * relay retries.
  */
 export class ProducerQueues {
   private readonly url: string;

@@ -16,14 +16,14 @@ export interface OutboxRelayOptions {
   intervalMs: number;
   leaseMs: number;
   batchSize?: number;
-  /** Longest wait for one BullMQ add before the row is left for the next pass. */
+  /** Maximum wait for one BullMQ add (ms) before the row is left for the next pass. */
   publishTimeoutMs?: number;
 }
 
 /**
  * Publishes outbox rows to BullMQ in the order they were written. One replica relays at a time
- * (a Redis lease); rows are also locked with SKIP LOCKED, so a second relay never publishes the
- * same row concurrently. A row is marked published only after every message of it was added;
+ * because it holds a Redis lease. Rows are also locked with SKIP LOCKED, so a second relay cannot
+ * publish the same row concurrently. A row is marked published only after every message of it was added;
  * when Redis is unreachable the row stays and the next pass retries it, and a message added twice
  * carries the same job id, which BullMQ ignores while the first job is kept.
  */
@@ -116,6 +116,7 @@ export class OutboxRelay {
           for (const message of row.messages) await this.publish(message);
         } catch (error) {
           // Later rows wait behind this one, so consumers see a user's events in the order written.
+          // NOTE: a row whose message BullMQ always rejects blocks the relay; it is logged on every pass and needs an operator.
           const message = error instanceof Error ? error.message : String(error);
           await trx.updateTable('outbox').set({ attempts: sql`attempts + 1`, last_error: message.slice(0, 1000) }).where('id', '=', row.id).execute();
           logger.warn({ err: error, outboxId: row.id, topic: row.topic, attempts: row.attempts + 1, code: 'outbox_publish_failed' }, 'outbox row could not be published; will retry');

@@ -21,9 +21,10 @@ export interface EffectivePermissions {
 export const MAX_ROLE_DEPTH = 16;
 
 /**
- * Computes the permissions a user holds at `at` (default: the database's now) through role
+ * Computes the permissions a user has at `at` (default: the database's now) through role
  * assignments and role inheritance, honouring grant, expiry, revoke and role deletion times.
  */
+// NOTE: with a past `at`, inheritance follows today's parent links; parent changes are not versioned.
 export async function effectivePermissions(db: Kysely<Database>, userId: string, at?: Date): Promise<EffectivePermissions> {
   const moment = at === undefined ? sql`now()` : sql`${at}::timestamptz`;
   const result = await sql<{ permission: string | null; via_roles: string[] | null; expires_at: Date | null; never_expires: boolean | null; evaluated_at: Date; valid_until: Date | null }>`

@@ -8,7 +8,10 @@ export interface ResourceGrant {
   expiresAt: Date | null;
 }
 
-/** Permissions a user holds on single resource instances at `at` (default: the database's now). */
+/**
+ * Lists the permissions a user has on single resource instances at `at` (default: the database's now).
+ * NOTE: grants are stored and reported, but no route creates or revokes them yet.
+ */
 export async function resourceGrantsOf(db: Kysely<Database>, userId: string, at?: Date): Promise<ResourceGrant[]> {
   const moment = at === undefined ? sql<Date>`now()` : sql<Date>`${at}::timestamptz`;
   const rows = await db

@@ -49,14 +49,14 @@ export const permissionRoutes: RoutePlugin = async (app, { context }) => {
     schema: {
       tags: ['permissions'],
       summary: "The caller's effective permissions: from its token and from its roles",
-      description: 'Used by session-gateway to resolve an administrator token from roles. Suspended and deleted users are refused.',
+      description: 'Used by session-gateway to resolve an administrator token from roles. Suspended and deleted users are rejected with 403.',
       security: BEARER_SECURITY,
       response: { 200: MyPermissionsView, 401: Problem, 403: Problem },
     },
     preHandler: requireAuthentication(),
   }, async (request) => {
     const caller = callerOf(request);
-    // Read without the cache, so this answer is exact at the database's now.
+    // Read without the cache, so the result is exact at the database's now.
     const effective = caller.userId === undefined ? undefined : await effectivePermissions(context.db, caller.userId);
     const grants = caller.userId === undefined ? [] : await resourceGrantsOf(context.db, caller.userId);
     const rolePermissions = effective === undefined ? [] : permissionViews(effective);

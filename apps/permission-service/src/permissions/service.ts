@@ -29,7 +29,7 @@ export class PermissionService {
   }
 
   /**
-   * Drops cached permissions here and tells every replica to do the same. Call after the change has
+   * Drops cached permissions here and publishes the change so every replica does the same. Call after the change has
    * committed. The publish is not awaited and a failure is only logged: the change is already stored,
    * a caller must not wait on Redis for it, and other replicas refresh within the cache lifetime.
    */

@@ -33,7 +33,7 @@ function assignmentAudit(operation: string, user: { id: string; subject: string 
 
 /**
  * Assigns a role to a user under the grant policy. The expiry, when given, must be in the future on
- * the database clock. 409 when the user is deleted or already holds the role.
+ * the database clock. 409 when the user is deleted or already has the role.
  */
 export async function assignRole(db: Kysely<Database>, userId: string, roleId: string, expiresAt: Date | undefined, callerPermissions: ReadonlySet<string>, actor: Actor): Promise<string> {
   if (expiresAt !== undefined && Number.isNaN(expiresAt.getTime())) throw new HttpProblem(400, 'invalid_expiry', 'expiresAt is not a valid date-time.');
@@ -67,7 +67,7 @@ export async function assignRole(db: Kysely<Database>, userId: string, roleId: s
       return assignment.id;
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'user_roles_live_key')) throw new HttpProblem(409, 'role_already_assigned', 'The user already holds this role; revoke it first to change its expiry.');
+    if (isUniqueViolation(error, 'user_roles_live_key')) throw new HttpProblem(409, 'role_already_assigned', 'The user already has this role; revoke it first to change its expiry.');
     throw error;
   }
 }
@@ -92,7 +92,7 @@ export async function revokeRole(db: Kysely<Database>, userId: string, roleId: s
   });
 }
 
-/** A user's role assignments, newest first: live ones, or the whole history. */
+/** Lists a user's role assignments, newest first: the live ones, or the whole history. */
 export async function listAssignments(db: Kysely<Database>, userId: string, includeHistory: boolean): Promise<AssignmentRecord[]> {
   let query = db
     .selectFrom('user_roles as ur')

@@ -2,8 +2,8 @@ import { HttpProblem } from '@platform/service-kit';
 
 /**
  * The grant policy: a caller may give a role to someone, or shape a role, only when the caller
- * holds every permission the role carries (including inherited ones), so nobody can hand out more
- * than they have. The system administrator role (not grantable) is refused whatever the caller holds.
+ * holds every permission the role carries (including inherited ones), so no caller can hand out
+ * more than it has. The system administrator role (not grantable) is refused whatever the caller holds.
  */
 export function assertMayGrant(callerPermissions: ReadonlySet<string>, role: { name: string; grantable: boolean }, rolePermissions: readonly string[]): void {
   if (!role.grantable) {

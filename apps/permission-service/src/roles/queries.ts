@@ -26,7 +26,7 @@ export function roleNotFound(): HttpProblem {
   return new HttpProblem(404, 'role_not_found', 'No role has this id.');
 }
 
-/** A role that is not deleted; undefined for unknown or malformed ids. */
+/** Reads a role that is not deleted; returns undefined for unknown or malformed ids. */
 export async function findLiveRole(db: Executor, id: string, options: { lock?: boolean } = {}): Promise<RoleRecord | undefined> {
   if (!isUuid(id)) return undefined;
   let query = db.selectFrom('roles').select(ROLE_COLUMNS).where('id', '=', id).where('deleted_at', 'is', null);

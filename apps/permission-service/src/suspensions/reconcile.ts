@@ -8,6 +8,7 @@ import { suspensionExpiryJobId, suspensionExpiryMessage } from '../outbox/messag
  * (Redis lost its data, or the outbox row was never relayed) and retries jobs that failed for good.
  * Safe on any number of replicas at once, because the job id is derived from the suspension id.
  * Returns the number of jobs added or retried.
+ * NOTE: only expiry jobs are rebuilt; relayed session and token jobs lost with Redis data are not re-sent.
  */
 export async function reconcileSuspensionExpiryJobs(context: ServiceContext, batchSize = 1_000): Promise<number> {
   const queue = context.queues.get(QUEUE_NAMES.suspensionExpiry);

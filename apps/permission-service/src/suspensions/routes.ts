@@ -8,7 +8,7 @@ import { UserView, toUserView } from '../users/view.ts';
 import { liftSuspension, listSuspensions, suspendUser } from './service.ts';
 import { SuspensionView, toSuspensionView } from './view.ts';
 
-/** Longest suspension that can be given as a duration: ten years. */
+/** Maximum suspension given as a duration: ten years. */
 const MAX_DURATION_SECONDS = 10 * 366 * 24 * 3600;
 
 const SuspendBody = Type.Object({

@@ -30,10 +30,10 @@ export interface SuspensionResult {
 }
 
 /**
- * Suspends a user in one transaction: locks the user row, closes any open suspension (as expired
- * when its end has passed, else as superseded), opens a new history row, sets the user's
- * suspension columns and writes the fan-out (session revocation, token blacklist until the end,
- * audit event, expiry job) to the outbox. Nothing is stored unless all of it is.
+ * Suspends a user in one transaction. It locks the user row and closes any open suspension (as
+ * expired when its end has passed, else as superseded). It then opens a new history row, sets the
+ * user's suspension columns and writes the fan-out to the outbox: session revocation, token
+ * blacklist until the end, audit event and expiry job. Nothing is stored unless all of it is.
  */
 export async function suspendUser(db: Kysely<Database>, request: SuspendRequest): Promise<SuspensionResult> {
   if (request.expiresAt !== undefined && request.durationSeconds !== undefined) {
@@ -169,7 +169,7 @@ export type ExpiryOutcome =
   | { outcome: 'already_ended' | 'missing' | 'open_ended' };
 
 /**
- * The side effects of a suspension reaching its end: closes the history row as expired at its end
+ * Performs the side effects of a suspension reaching its end: closes the history row as expired at its end
  * time, clears the user's suspension columns, and writes the audit event and the blacklist lift to
  * the outbox. Idempotent, and a no-op when the suspension was lifted or replaced meanwhile. Returns
  * `not_due` when the database clock has not reached the end yet.
@@ -222,7 +222,7 @@ export interface SuspensionPage {
   now: Date;
 }
 
-/** A user's suspension history, newest first. */
+/** Lists a user's suspension history, newest first. */
 export async function listSuspensions(db: Kysely<Database>, userId: string, limit: number): Promise<SuspensionPage> {
   const rows = await db
     .selectFrom('user_suspensions')

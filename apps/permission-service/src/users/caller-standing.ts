@@ -5,8 +5,8 @@ import type { PermissionService } from '../permissions/service.ts';
 import { userStatusSql } from './status.ts';
 
 /**
- * Looks up a user caller by subject. A suspended or deleted user is refused whatever its token
- * carries; an unknown subject (a user who never logged in through the gateway) acts with its token
+ * Looks up a user caller by subject. A suspended or deleted user is rejected whatever its token
+ * carries. An unknown subject (a user who never logged in through the gateway) acts with its token
  * permissions only.
  */
 export function userStandingLookup(db: Kysely<Database>, permissions: PermissionService) {

@@ -18,7 +18,7 @@ export async function findUser(db: Kysely<Database>, id: string): Promise<UserRe
 /**
  * Reads and row-locks a user inside a transaction; throws 404 when it does not exist. Every change
  * to a user's suspension or deletion takes this lock first, so concurrent calls for one user run
- * one after another and each sees the result of the previous one.
+ * one after another, each reading the result of the previous one.
  */
 export async function lockUser(trx: Transaction<Database>, id: string): Promise<UserRecord> {
   if (!isUuid(id)) throw userNotFound();

@@ -4,7 +4,7 @@ export type UserStatus = 'active' | 'suspended' | 'deleted';
 export const USER_STATUSES: readonly UserStatus[] = ['active', 'suspended', 'deleted'];
 
 /**
- * The derived status of a users row, computed by PostgreSQL against its own clock: deleted when
+ * Builds the SQL for the derived status of a users row, computed by PostgreSQL against its own clock: deleted when
  * deleted_at is set, else suspended while a suspension has started and its expiry is null or still
  * in the future, else active. Access therefore returns at the exact second a suspension expires,
  * whether or not the expiry job has run.

@@ -20,9 +20,9 @@ export class QueueInspector {
     return queue;
   }
 
-  /** Every job of a queue in any state. */
+  /** Returns every job of a queue, in any state. */
   async jobs(name: QueueName): Promise<Job[]> {
-    return this.queue(name).getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'paused']);
+    return this.queue(name).getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
   }
 
   async close(): Promise<void> {
