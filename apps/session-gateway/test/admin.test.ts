@@ -147,13 +147,13 @@ describe('authorization', () => {
     expect(((await response.json()) as { code: string }).code).toBe(code);
   }
 
-  it('refuses a call without a token', async () => {
+  it('rejects a call without a token', async () => {
     const response = await fetch(`${gateway.url}/api/sessions/user/alice`, { method: 'DELETE' });
     expect(response.headers.get('www-authenticate')).toBe('Bearer');
     await expectStatus(response, 401, 'missing_token');
   });
 
-  it('refuses a session cookie alone, even an administrator\'s', async () => {
+  it('rejects a session cookie alone, even an administrator\'s', async () => {
     const browser = await loggedIn('admin');
     const response = await browser.request(`${gateway.url}/api/sessions/user/alice`, { method: 'DELETE', headers: { origin: gateway.url } });
     await expectStatus(response, 401, 'missing_token');
@@ -180,13 +180,13 @@ describe('authorization', () => {
     await expectStatus(response, 401, 'invalid_token');
   });
 
-  it('refuses a valid token without the permission with 403', async () => {
+  it('rejects a valid token without the permission with 403', async () => {
     const token = await env.provider.clientToken(PLAIN_CLIENT.id, PLAIN_CLIENT.secret);
     await expectStatus(await admin('DELETE', '/api/sessions/user/alice', { token }), 403, 'permission_missing');
     await expectStatus(await admin('GET', '/api/sessions/user/alice', { token }), 403, 'permission_missing');
   });
 
-  it('refuses a plain user\'s token with 403', async () => {
+  it('rejects a plain user\'s token with 403', async () => {
     await expectStatus(await admin('GET', '/api/sessions/user/alice', { token: await crafted({ permissions: ['users:read'], scope: 'openid profile' }) }), 403, 'permission_missing');
   });
 

@@ -151,28 +151,28 @@ describe('callback state', () => {
     expect(env.provider.tokenRequests('authorization_code')).toBe(exchangesBefore);
   }
 
-  it('refuses a missing state', async () => {
+  it('rejects a missing state', async () => {
     const browser = new Browser();
     const callback = new URL(await startedLogin(browser));
     callback.searchParams.delete('state');
     await expectRefusedWithoutProviderCall(browser, callback.href, 'login_state_missing');
   });
 
-  it('refuses an empty state', async () => {
+  it('rejects an empty state', async () => {
     const browser = new Browser();
     const callback = new URL(await startedLogin(browser));
     callback.searchParams.set('state', '');
     await expectRefusedWithoutProviderCall(browser, callback.href, 'login_state_missing');
   });
 
-  it('refuses an unknown state', async () => {
+  it('rejects an unknown state', async () => {
     const browser = new Browser();
     const callback = new URL(await startedLogin(browser));
     callback.searchParams.set('state', 'A'.repeat(43));
     await expectRefusedWithoutProviderCall(browser, callback.href, 'login_state_invalid');
   });
 
-  it('refuses a state started in another browser', async () => {
+  it('rejects a state started in another browser', async () => {
     const victim = new Browser();
     const attacker = new Browser();
     await attacker.request(`${gateway.url}/auth/login`);
@@ -180,7 +180,7 @@ describe('callback state', () => {
     await expectRefusedWithoutProviderCall(attacker, callback, 'login_state_foreign');
   });
 
-  it('refuses a state that was already used', async () => {
+  it('rejects a state that was already used', async () => {
     const browser = new Browser();
     const callback = await startedLogin(browser);
     expect((await browser.request(callback)).status).toBe(303);
@@ -280,7 +280,7 @@ describe('POST /auth/logout', () => {
     expect(await response.json()).toMatchObject({ loggedOut: true });
   });
 
-  it('refuses a cross-site logout', async () => {
+  it('rejects a cross-site logout', async () => {
     const browser = new Browser();
     await browser.login(gateway.url, 'alice', 'alice-password');
     const response = await browser.request(`${gateway.url}/auth/logout`, { method: 'POST', headers: { origin: 'https://evil.example' } });

@@ -120,38 +120,38 @@ describe('CSRF', () => {
     return { response, forwarded: env.upstream.requests.length > before };
   }
 
-  it('refuses a POST without Origin, Referer or token', async () => {
+  it('rejects a POST without Origin, Referer or token', async () => {
     const { response, forwarded } = await post(await loggedIn(), {});
     expect(response.status).toBe(403);
     expect(((await response.json()) as { code: string }).code).toBe('csrf_rejected');
     expect(forwarded).toBe(false);
   });
 
-  it('refuses a POST from another origin', async () => {
+  it('rejects a POST from another origin', async () => {
     const { response, forwarded } = await post(await loggedIn(), { origin: 'https://evil.example' });
     expect(response.status).toBe(403);
     expect(forwarded).toBe(false);
   });
 
-  it('refuses a POST with a foreign Referer', async () => {
+  it('rejects a POST with a foreign Referer', async () => {
     const { response, forwarded } = await post(await loggedIn(), { referer: 'https://evil.example/page' });
     expect(response.status).toBe(403);
     expect(forwarded).toBe(false);
   });
 
-  it('refuses a POST from another origin even with the token', async () => {
+  it('rejects a POST from another origin even with the token', async () => {
     const browser = await loggedIn();
     const { csrfToken } = (await (await browser.request(`${gateway.url}/auth/me`)).json()) as { csrfToken: string };
     const { response } = await post(browser, { origin: 'https://evil.example', 'x-csrf-token': csrfToken });
     expect(response.status).toBe(403);
   });
 
-  it('refuses a wrong token', async () => {
+  it('rejects a wrong token', async () => {
     const { response } = await post(await loggedIn(), { 'x-csrf-token': 'wrong' });
     expect(response.status).toBe(403);
   });
 
-  it.each(['DELETE', 'PUT', 'PATCH'])('refuses a cross-site %s', async (method) => {
+  it.each(['DELETE', 'PUT', 'PATCH'])('rejects a cross-site %s', async (method) => {
     const browser = await loggedIn();
     const response = await browser.request(`${gateway.url}/api/transfers/1`, { method, headers: { origin: 'https://evil.example' } });
     expect(response.status).toBe(403);

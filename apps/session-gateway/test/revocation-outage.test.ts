@@ -62,7 +62,7 @@ describe('revocation while the queue Redis is down', () => {
 });
 
 describe('revocation whose audit event cannot be queued', () => {
-  it('reports the sessions it ended and records them on retry', async () => {
+  it('reports ended sessions and audits on retry', async () => {
     const redis = new Redis(env.redis.url);
     const queueRedis = new Redis(env.queueRedis.url, { maxRetriesPerRequest: 1 });
     const tokenRevocations = new Queue<TokenRevocationJob>(QUEUE_NAMES.tokenRevocations, { connection: queueRedis, prefix: QUEUE_PREFIX });

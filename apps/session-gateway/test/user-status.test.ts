@@ -60,7 +60,7 @@ describe('login with the permission service', () => {
     expect(env.provider.tokenRequests('client_credentials')).toBe(before);
   });
 
-  it('refuses a suspended user with a page and no session', async () => {
+  it('rejects a suspended user with a page and no session', async () => {
     stub.behave('bob', { kind: 'user', status: 'suspended', suspensionExpiresAt: '2030-01-01T00:00:00.000Z' });
     const { browser, response } = await callback('bob', 'text/html,application/xhtml+xml');
     expect(response.status).toBe(403);
@@ -72,7 +72,7 @@ describe('login with the permission service', () => {
     expect((await browser.request(`${gateway.url}/auth/me`)).status).toBe(401);
   });
 
-  it('refuses a deleted user with problem+json to API clients', async () => {
+  it('rejects a deleted user with problem+json to API clients', async () => {
     stub.behave('bob', { kind: 'user', status: 'deleted' });
     const { response } = await callback('bob', 'application/json');
     expect(response.status).toBe(403);
@@ -94,7 +94,7 @@ describe('login with the permission service', () => {
     expect(stub.calls).toHaveLength(3);
   });
 
-  it('refuses the login when the service keeps failing', async () => {
+  it('rejects the login when the service keeps failing', async () => {
     stub.behave('alice', { kind: 'fail', times: 10, status: 500, then: { kind: 'user', status: 'active' } });
     const { response } = await callback('alice', 'application/json');
     expect(response.status).toBe(503);

@@ -8,7 +8,7 @@ export type StubBehaviour =
 export interface PermissionServiceStub {
   readonly url: string;
   readonly calls: Array<{ headers: IncomingHttpHeaders; body: Record<string, unknown> }>;
-  /** Sets what find-or-create answers for one subject; unknown subjects are active users. */
+  /** Sets the find-or-create response for one subject. Unknown subjects are active users. */
   behave(subject: string, behaviour: StubBehaviour): void;
   close(): Promise<void>;
 }
