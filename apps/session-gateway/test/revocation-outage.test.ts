@@ -96,3 +96,19 @@ describe('revocation whose audit event cannot be queued', () => {
     }
   });
 });
+
+describe('session store outage', () => {
+  it('answers 503 rather than logging the user out', async () => {
+    const browser = new Browser();
+    await browser.login(gateway.url, 'bob', 'bob-password');
+    await env.redis.stop();
+    try {
+      const response = await browser.request(`${gateway.url}/auth/me`);
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { code: string }).code).toBe('session_store_unavailable');
+      expect(response.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await env.redis.start();
+    }
+  });
+});

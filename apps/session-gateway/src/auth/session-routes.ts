@@ -34,7 +34,7 @@ export function registerSessionRoutes(app: Service, context: GatewayContext): vo
     schema: {
       tags: ['auth'],
       summary: 'The logged-in user of this session (never a token)',
-      response: { 200: Me, 401: Problem },
+      response: { 200: Me, 401: Problem, 503: Problem },
     },
   }, async (request, reply) => {
     const session = await sessionFromCookie(context, request);
@@ -63,7 +63,7 @@ export function registerSessionRoutes(app: Service, context: GatewayContext): vo
       summary: 'End this session, then continue to the provider end-session endpoint when it has one',
       querystring: ReturnTo,
       body: Type.Union([ReturnTo, Type.Null()]),
-      response: { 200: LogoutResult, 303: Type.Null({ description: 'Redirect to the provider end-session endpoint or the return path' }), 403: Problem },
+      response: { 200: LogoutResult, 303: Type.Null({ description: 'Redirect to the provider end-session endpoint or the return path' }), 403: Problem, 503: Problem },
     },
   }, async (request, reply) => {
     const session = await sessionFromCookie(context, request);

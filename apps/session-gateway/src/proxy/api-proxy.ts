@@ -33,7 +33,7 @@ export function registerApiProxy(app: Service, context: GatewayContext): void {
     schema: {
       tags: ['api'],
       summary: 'Proxy to the API with the session access token; 401 with a login URL without a session',
-      response: { 401: Problem, 403: Problem, 502: Problem, 504: Problem },
+      response: { 401: Problem, 403: Problem, 502: Problem, 503: Problem, 504: Problem },
     },
   }, async (request, reply) => {
     const session = await sessionFromCookie(context, request);
