@@ -2,8 +2,8 @@ import type { Decision, PrincipalType } from './envelope.ts';
 
 /**
  * Row of the `audit_events` table in PostgreSQL, as kysely sees it. The table is partitioned by
- * month on `occurred_at`; `event_id` plus `occurred_at` is the primary key, so ingestion is
- * idempotent on the event id.
+ * month on `occurred_at`, and (`occurred_at`, `event_id`) is the primary key. Producers fix both
+ * values when they build an event, so ingestion is idempotent on the event id.
  */
 export interface AuditEventRow {
   event_id: string;

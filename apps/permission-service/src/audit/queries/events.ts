@@ -30,7 +30,7 @@ export async function listEvents(db: Kysely<Database>, query: EventsQuery): Prom
   if (query.principalType !== undefined) conditions.push(sql`principal_type = ${query.principalType}`);
   if (query.resourceType !== undefined) conditions.push(sql`resource_type = ${query.resourceType}`);
 
-  // NOTE: a rare filter value over a long window walks many index entries of audit_events_time_idx;
+  // NOTE: a rare filter value over a long window walks many entries of the primary key index;
   // the window bound caps that cost but does not make it small.
   const result = await sql<EventRow>`
     SELECT ${EVENT_COLUMNS} FROM audit_events
