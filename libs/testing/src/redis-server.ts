@@ -26,6 +26,8 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], { stdio: 'ignore' });
     await waitFor(async () => {
       const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // Refused connections are expected until the server listens; connect() rejects on them.
+      probe.on('error', () => {});
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';
