@@ -39,7 +39,7 @@ export interface BatchProcessorOptions {
 /**
  * Turns one audit batch job into stored rows and dead letters. Every event is validated on its
  * own, so an invalid one is parked and the others are stored. Database errors that are not about a
- * single event propagate, so the caller can wait or retry; storing again is harmless because the
+ * single event propagate, so the caller can wait or retry. Storing again is harmless because the
  * insert skips events already stored and dead letters are keyed by job and position.
  */
 export class AuditBatchProcessor {

@@ -12,6 +12,6 @@ export const auditConfigSpec = {
   AUDIT_INGESTION_ENABLED: env.boolean({ default: true }),
   /** Audit batches one instance stores at once. */
   AUDIT_INGESTION_CONCURRENCY: env.integer({ min: 1, max: 64, default: 4 }),
-  /** Longest time window one audit query may span (days). */
+  /** Maximum time window one audit query may span (days). */
   AUDIT_QUERY_MAX_WINDOW_DAYS: env.integer({ min: 1, max: 366, default: 31 }),
 } satisfies Record<string, VariableSpec<unknown>>;

@@ -1,5 +1,5 @@
-// Sorts errors from node-postgres so the ingestion worker knows whether to wait for the database,
-// to single out a bad event, or to let BullMQ retry the job.
+// Classifies errors from node-postgres, so the ingestion worker can decide whether to wait for the
+// database, to single out a bad event, or to let BullMQ retry the job.
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 // 57P01-57P03: server shutting down or starting; 53300: too many connections.

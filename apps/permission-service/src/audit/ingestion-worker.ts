@@ -15,7 +15,7 @@ export interface AuditIngestionOptions {
   retentionMonths: number;
   /** Batches processed at once by this instance. */
   concurrency: number;
-  /** Longest pause between two attempts to reach an unreachable database. */
+  /** Maximum pause between two attempts to reach an unreachable database. */
   maxOutageBackoffMs?: number;
   /**
    * How long a batch stays claimed by an instance that stopped without finishing it. After about
@@ -38,8 +38,8 @@ export interface AuditIngestionStats {
  *
  * While the database is unreachable, the worker rate-limits the whole queue with a growing delay
  * and puts the batch back without spending one of its attempts, so an outage of any length loses
- * nothing. Other failures are thrown, and BullMQ retries the batch with exponential backoff (the
- * producers' job options); a batch that uses up its attempts stays in the failed set.
+ * nothing. Other failures are thrown, and BullMQ retries the batch with the exponential backoff of
+ * the producers' job options. A batch that uses up its attempts stays in the failed set.
  */
 export class AuditIngestionWorker {
   readonly worker: Worker<AuditBatchJob>;
@@ -125,7 +125,7 @@ export class AuditIngestionWorker {
     if (this.outageSince === undefined) {
       this.outageSince = Date.now();
       this.stats.databaseOutages += 1;
-      this.logger.error({ err: error, code: 'audit_database_unreachable' }, 'audit database unreachable; ingestion paused until it answers');
+      this.logger.error({ err: error, code: 'audit_database_unreachable' }, 'audit database unreachable; ingestion paused until it accepts connections again');
     }
     const delay = Math.min(500 * 2 ** Math.min(this.outageAttempts, 10), this.maxOutageBackoffMs);
     this.outageAttempts += 1;

@@ -85,7 +85,7 @@ export async function createPartitionsAhead(db: Kysely<Database>, now: Date, mon
   await createPartitions(db, months);
 }
 
-/** The first month that retention keeps: the current month and the `retentionMonths - 1` before it. */
+/** Returns the first month that retention keeps: the current month and the `retentionMonths - 1` before it. */
 export function oldestRetainedMonth(now: Date, retentionMonths: number): Month {
   return addMonths(monthOf(now), -(retentionMonths - 1));
 }
@@ -93,7 +93,7 @@ export function oldestRetainedMonth(now: Date, retentionMonths: number): Month {
 /**
  * Drops every partition older than the retention window and returns the dropped months. Whole
  * partitions go at once, so no row is ever deleted. A short lock timeout keeps ingestion from
- * queueing behind the lock that DROP TABLE takes on the partitioned table; a drop that times out
+ * queueing behind the lock that DROP TABLE takes on the partitioned table. A drop that times out
  * is retried by the next upkeep run.
  */
 export async function dropExpiredPartitions(db: Kysely<Database>, now: Date, retentionMonths: number): Promise<Month[]> {

@@ -4,7 +4,7 @@ import { freePort, waitFor } from '@platform/testing';
 
 export interface ServiceProcess {
   readonly port: number;
-  /** Starts the service process and resolves once /healthz answers. */
+  /** Starts the service process and resolves once /healthz returns 200. */
   start(): Promise<void>;
   /** Kills the process with SIGKILL, as a crash or an evicted pod would end it. */
   kill(): Promise<void>;

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { pino } from 'pino';
+import { maintainPartitions } from '../../src/audit/maintenance.ts';
 import { createPartitions, createPartitionsAhead, dropExpiredPartitions, listPartitions, monthOf, partitionName } from '../../src/audit/partitions.ts';
 import { AUDIT_WRITER_ROLE, insertAuditRows, toInsertRow } from '../../src/audit/store.ts';
 import { accessEvent } from './fixtures.ts';
@@ -146,5 +148,12 @@ describe('partitions', () => {
     expect(names).toContain('audit_events_y2030m02');
     expect(await countEvents(old.eventId)).toBe(0);
     expect(await countEvents(kept.eventId)).toBe(1);
+  });
+
+  it('maintains ahead and behind in one run', async () => {
+    await createPartitions(database.db, [{ year: 2035, month: 4 }, { year: 2035, month: 5 }]);
+    await maintainPartitions({ db: database.db, logger: pino({ level: 'silent' }), retentionMonths: 2, monthsAhead: 1, intervalMs: 60_000, now: () => new Date(Date.UTC(2035, 5, 15)) });
+    const names = (await listPartitions(database.db)).map(partitionName);
+    expect(names).toEqual(['audit_events_y2035m05', 'audit_events_y2035m06', 'audit_events_y2035m07']);
   });
 });

@@ -59,7 +59,7 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts permission-service (src/main.ts) and resolves once /healthz answers. */
+/** Starts permission-service (src/main.ts) and resolves once /healthz returns 200. */
 export async function startService(environment: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
   let stderr = '';

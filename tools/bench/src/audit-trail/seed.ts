@@ -5,10 +5,9 @@ import type pg from 'pg';
 // at a time, then attached as that month's partition; ATTACH finds the matching indexes and the
 // range CHECK constraint and skips rebuilding and rescanning.
 //
-// Data shape (a guess at a busy API, not a measurement): 50,000 users and 500 M2M clients with
-// squared-random activity, 10% of requests from clients, 5% denied, four resource types, and
-// resource ids cubed-random over a million ids per type, so a few resources are very hot and most
-// are rarely touched.
+// Data shape, a guess at a busy API and not a measurement: 50,000 users and 500 M2M clients with
+// squared-random activity, 10% of requests from clients and 5% denied. Resources have four types
+// and ids cubed-random over a million ids per type, so a few are very hot and most rarely touched.
 
 export const RESOURCE_TYPES = ['transactions', 'accounts', 'payments', 'statements'];
 export const IDS_PER_TYPE = 1_000_000;

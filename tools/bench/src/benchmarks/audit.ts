@@ -10,8 +10,8 @@ import { drawResource, seedTrail } from '../audit-trail/seed.ts';
 // The audit trail of permission-service, end to end on one machine:
 //   ingestion: a producer publishes access decisions through the platform's AuditPublisher into
 //     BullMQ, and the service's ingestion worker (the real src/main.ts, as a child process) stores
-//     them; the rate is events stored per second of wall time, from the first publish to the last
-//     row;
+//     them. The rate is events stored per second of wall time, from the first publish until the
+//     queue is empty;
 //   query: "who accessed resource X in the last 24 hours" over HTTP against a trail of 10 million
 //     rows, with resources drawn by the same skewed popularity as the data, plus the hottest one.
 // Both run against private PostgreSQL and Redis servers started here. The PostgreSQL test server
@@ -91,8 +91,8 @@ export default async function audit(): Promise<boolean> {
       maxBufferedEvents: 2 * MEASURED_EVENTS,
     });
     const storedSince = async (since: Date) => Number((await environment.pool.query<{ count: string }>('SELECT count(*) FROM audit_events WHERE occurred_at >= $1', [since])).rows[0]!.count);
-    // Polling the queue costs Redis a few microseconds; counting rows every poll would take CPU
-    // from the ingestion being measured, so rows are counted once the queue is empty.
+    // The queue is polled because counting rows at every poll would take CPU from the ingestion
+    // being measured. Rows are counted once, after the queue is empty.
     const auditQueue = createQueue(QUEUE_NAMES.auditEvents, { host: '127.0.0.1', port: environment.redis.port });
     const drained = async () => {
       const counts = await auditQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');

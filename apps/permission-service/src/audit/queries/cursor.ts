@@ -1,7 +1,7 @@
 import { HttpProblem } from '@platform/service-kit';
 
 // Keyset pagination cursors: the sort key of the last item of a page, as base64url JSON. A cursor
-// only says where to continue; the filters and the time window must be sent again with it.
+// marks only where to continue, so the filters and the time window must be sent again with it.
 
 export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');

@@ -16,7 +16,7 @@ export interface EventsQuery {
   resourceType?: string;
 }
 
-/** The audit trail in a time window, newest first, narrowed by any of the optional filters. */
+/** Lists the audit trail in a time window, newest first, narrowed by any of the optional filters. */
 export async function listEvents(db: Kysely<Database>, query: EventsQuery): Promise<Page<AuditEventView>> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, [MICROSECOND_TIME, UUID]);
   const conditions: RawBuilder<unknown>[] = [
@@ -30,8 +30,8 @@ export async function listEvents(db: Kysely<Database>, query: EventsQuery): Prom
   if (query.principalType !== undefined) conditions.push(sql`principal_type = ${query.principalType}`);
   if (query.resourceType !== undefined) conditions.push(sql`resource_type = ${query.resourceType}`);
 
-  // NOTE: a rare filter value over a long window walks many entries of the primary key index;
-  // the window bound caps that cost but does not make it small.
+  // NOTE: a rare filter value over a long window walks many entries of the primary key index.
+  // The window bound caps that cost but does not make it small.
   const result = await sql<EventRow>`
     SELECT ${EVENT_COLUMNS} FROM audit_events
     WHERE ${sql.join(conditions, sql` AND `)}

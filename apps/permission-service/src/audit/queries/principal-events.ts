@@ -14,8 +14,8 @@ export interface PrincipalEventsQuery {
 }
 
 /**
- * What a principal did in a time window, newest first: events where it is the principal, and
- * admin actions where it is the actor. Each half reads its own index in order and stops after one
+ * Lists what a principal did in a time window, newest first: events where it is the principal,
+ * and admin actions where it is the actor. Each half reads its own index in order and stops after one
  * page, so a busy principal costs no more than a quiet one.
  */
 export async function principalEvents(db: Kysely<Database>, query: PrincipalEventsQuery): Promise<Page<AuditEventView>> {

@@ -39,8 +39,8 @@ interface Row {
 }
 
 /**
- * Who accessed a resource in a time window: users and M2M clients together, one row per principal
- * with its counts, most recent access first. The rows come from audit_events_resource_idx in the
+ * Lists who accessed a resource in a time window: users and M2M clients together, one row per
+ * principal with its counts, most recent access first. The rows come from audit_events_resource_idx in the
  * partitions the window touches.
  */
 export async function resourcePrincipals(db: Kysely<Database>, query: ResourcePrincipalsQuery): Promise<Page<ResourcePrincipal>> {
