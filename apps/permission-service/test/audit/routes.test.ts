@@ -5,9 +5,10 @@ import { createPartitionsAhead } from '../../src/audit/partitions.ts';
 import { createDeadLetterQueue, parkDeadLetters } from '../../src/audit/dead-letters.ts';
 import { insertAuditRows, toInsertRow } from '../../src/audit/store.ts';
 import { accessEvent } from './fixtures.ts';
-import { startTestApp, type TestApp } from './app-support.ts';
+import { startInfrastructure, startService, type TestInfrastructure, type TestService } from '../support/service.ts';
 
-let harness: TestApp;
+let infrastructure: TestInfrastructure;
+let harness: TestService;
 let reader: string;
 
 const HOUR = 3600 * 1000;
@@ -29,9 +30,10 @@ function query(parameters: Record<string, string | number>): string {
 }
 
 beforeAll(async () => {
-  harness = await startTestApp();
+  infrastructure = await startInfrastructure();
+  harness = await startService(infrastructure);
   await createPartitionsAhead(harness.context.db, new Date(now - 40 * 24 * HOUR), 2);
-  reader = await harness.userToken('auditor-1', ['audit:read']);
+  reader = await infrastructure.userToken('auditor-1', ['audit:read']);
 
   // transactions/42: alice 3 times (one denied), the M2M client twice, bob once but 30 hours ago.
   await store([
@@ -46,7 +48,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await harness.close();
+  await harness?.close();
+  await infrastructure?.close();
 });
 
 describe('GET /v1/audit/resources/{type}/{id}/principals', () => {
@@ -193,7 +196,7 @@ describe('GET /v1/audit/principals/m2m/{clientId}/usage', () => {
 
 describe('GET /v1/audit/dead-letters', () => {
   it('lists parked events with the reason', async () => {
-    const queue = createDeadLetterQueue({ host: '127.0.0.1', port: harness.redis.port });
+    const queue = createDeadLetterQueue({ host: '127.0.0.1', port: infrastructure.redis.port });
     await parkDeadLetters(queue, [{ reason: 'unknown audit event kind "x"', event: { kind: 'x' }, producer: 'session-gateway', sourceJobId: 'job-1', index: 0 }]);
     await queue.close();
     const { status, body } = await get('/v1/audit/dead-letters');
@@ -219,14 +222,14 @@ describe('authorization of audit routes', () => {
   });
 
   it.each(routes)('requires audit:read: %s', async (url) => {
-    const token = await harness.userToken('plain-user', ['users:read', 'clients:manage']);
+    const token = await infrastructure.userToken('plain-user', ['users:read', 'clients:manage']);
     const { status, body } = await get(url, token);
     expect(status).toBe(403);
     expect(body['code']).toBe('permission_denied');
   });
 
   it.each(routes)('allows an M2M client with audit:read: %s', async (url) => {
-    const token = await harness.clientToken('m2m_auditor', ['audit:read']);
+    const token = await infrastructure.clientToken('m2m_auditor', ['audit:read']);
     const { status } = await get(url, token);
     expect(status).toBe(200);
   });
