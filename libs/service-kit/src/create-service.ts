@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { installHealthRoutes, type ReadinessCheck } from './health.ts';
 import { installProblemHandlers } from './problem.ts';
-import { installRequestContext, requestIdFrom } from './request-context.ts';
+import { installRequestContext, requestChildLoggerFactory, requestIdFrom } from './request-context.ts';
 
 export interface ServiceOptions {
   name: string;
@@ -28,6 +28,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    childLoggerFactory: requestChildLoggerFactory(),
     requestIdLogLabel: 'requestId',
     disableRequestLogging: false,
     return503OnClosing: true,

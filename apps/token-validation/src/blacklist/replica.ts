@@ -14,6 +14,11 @@ export interface BlacklistReader {
   isFresh(): boolean;
   /** Why the blacklist cannot be used now, or undefined when it can. */
   unavailableReason(): string | undefined;
+  /**
+   * Asks Redis for a confirmation now, for a request that found the copy stale; resolves true once
+   * the copy is fresh again, false when that cannot happen within the freshness bound.
+   */
+  confirmFresh(): Promise<boolean>;
   check(jti: string | undefined, userId: string | undefined, clientId: string | undefined, iatSeconds: number, nowMs: number): RevocationMatch | undefined;
 }
 
@@ -60,6 +65,7 @@ export class BlacklistReplica implements BlacklistReader {
   private buffering = true;
   private buffered: Array<[string, string]> = [];
   private pendingPings = 0;
+  private confirming: Promise<boolean> | undefined;
   private eviction: EvictionPolicyStatus = { safe: false, detail: 'the Redis eviction policy has not been checked yet' };
   private waiters: Array<{ streamId: string; resolve: (applied: boolean) => void }> = [];
   private timers: NodeJS.Timeout[] = [];
@@ -97,6 +103,36 @@ export class BlacklistReplica implements BlacklistReader {
 
   isFresh(now: number = performance.now()): boolean {
     return this.eviction.safe && now - this.confirmedAt <= this.boundMs;
+  }
+
+  confirmFresh(): Promise<boolean> {
+    if (this.isFresh()) return Promise.resolve(true);
+    if (!this.eviction.safe || this.buffering || this.subscriber.status !== 'ready') return Promise.resolve(false);
+    // Concurrent stale requests share one PING; its answer arrives after every change published
+    // before it, which are applied first because they are read from the same connection.
+    this.confirming ??= this.confirmOnce().finally(() => {
+      this.confirming = undefined;
+    });
+    return this.confirming;
+  }
+
+  private confirmOnce(): Promise<boolean> {
+    const epoch = this.epoch;
+    const sentAt = performance.now();
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.boundMs);
+      this.subscriber.ping().then(
+        () => {
+          clearTimeout(timer);
+          if (epoch === this.epoch && !this.buffering) this.confirmedAt = Math.max(this.confirmedAt, sentAt);
+          resolve(this.isFresh());
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(false);
+        },
+      );
+    });
   }
 
   unavailableReason(now: number = performance.now()): string | undefined {

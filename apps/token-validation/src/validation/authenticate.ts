@@ -37,7 +37,7 @@ export async function authenticate(deps: AuthenticationDependencies, authorizati
     deps.cache.set(cacheKey, identity, identity.expiresAtMs);
   }
 
-  if (!deps.blacklist.isFresh()) return { status: 503, reason: 'blacklist_unavailable', identity };
+  if (!deps.blacklist.isFresh() && !(await deps.blacklist.confirmFresh())) return { status: 503, reason: 'blacklist_unavailable', identity };
   const revoked = deps.blacklist.check(identity.jti, identity.userId, identity.clientId, identity.iat, Date.now());
   if (revoked !== undefined) return { status: 401, reason: revoked, challenge: invalidTokenChallenge(revoked), identity };
   return { status: 200, identity };
