@@ -1,3 +1,4 @@
+import { mergeConfig } from 'vitest/config';
 import { projectTestConfig } from '../../vitest.shared.ts';
 
-export default projectTestConfig(import.meta.dirname);
+export default mergeConfig(projectTestConfig(import.meta.dirname), { test: { globalSetup: ['./test/global-setup.ts'] } });
