@@ -28,6 +28,9 @@ export interface StoredBlacklistEntry {
   expiresAt: number;
 }
 
+// NOTE: `iat` comes from the issuer's clock and a cut-off from this service's clock, so a token issued
+// just before a revocation by an issuer whose clock runs ahead can pass; clocks must be kept in sync.
+
 /** Entry prepared for the per-request check. */
 export interface ReplicaEntry {
   readonly stored: StoredBlacklistEntry;

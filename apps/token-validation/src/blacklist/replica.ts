@@ -149,6 +149,8 @@ export class BlacklistReplica implements BlacklistReader {
     return this.unavailableReason();
   }
 
+  // NOTE: entries are keyed by id alone, not by issuer, so a user id or jti that two trusted issuers
+  // both use is revoked for both.
   check(jti: string | undefined, userId: string | undefined, clientId: string | undefined, iatSeconds: number, nowMs: number): RevocationMatch | undefined {
     if (jti !== undefined) {
       const entry = this.entries.jti.get(jti);

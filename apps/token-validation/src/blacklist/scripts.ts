@@ -72,6 +72,9 @@ local streamId, json = write(entry, now)
 return { streamId, 'applied', json }
 `;
 
+// NOTE: a tombstone lives for the retention period only; a revocation older than the lift that arrives
+// after that (a queue job retried for longer) is applied again.
+
 /**
  * Lifts an entry by turning it into a tombstone, unless a revocation newer than the lift was merged.
  * ARGV: 1 stream max length, 2 channel, 3 liftedAt, 4 retention ms, 5 now ms.

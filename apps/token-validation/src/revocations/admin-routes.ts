@@ -85,6 +85,8 @@ export async function installAdminRoutes(app: Service, deps: AdminRouteDependenc
     }, async (request) => {
       const { type, limit, cursor } = request.query;
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      // NOTE: each page sorts every entry of this instance's copy; fine for tens of thousands of
+      // entries, not for millions.
       const entries = deps.replica.activeEntries()
         .filter((entry) => type === undefined || entry.type === type)
         .sort(compareEntries)

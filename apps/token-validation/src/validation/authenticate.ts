@@ -29,6 +29,8 @@ export async function authenticate(deps: AuthenticationDependencies, authorizati
 
   const nowMs = Date.now();
   const cacheKey = VerifiedTokenCache.keyOf(credentials.token);
+  // NOTE: a cached result outlives the removal of its signing key from the issuer's JWKS; the token
+  // keeps passing until its own expiry unless it is revoked.
   let identity = deps.cache.get(cacheKey, nowMs);
   if (identity === undefined) {
     const verified = await verifyToken(deps, credentials.token, nowMs);
