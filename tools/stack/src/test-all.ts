@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable, findNginx, findPostgresBinDir, NJS_MODULE_PATH, startPostgresServer, type PostgresServer } from '@platform/testing';
 import { ensurePackages, type RequiredPackage } from './debian.ts';
 import { StackError } from './errors.ts';
 import { REPO_ROOT } from './options.ts';
+import { parseFailedTasks, sumReports } from './test-report.ts';
 
 // `npm test`: lint, typecheck and every project's tests, then the end-to-end project (tools/stack,
 // which starts the real stack with NGINX). The closing line sums the vitest JSON reports of all
@@ -46,48 +47,9 @@ function runNx(args: string[], env: NodeJS.ProcessEnv): Promise<NxRun> {
       process.stderr.write(chunk);
     });
     child.on('exit', (code) => {
-      // Nx ends a failed run with "Failed tasks:" and one "- project:target" line per task.
-      const section = output.slice(output.lastIndexOf('Failed tasks:'));
-      const failedTasks = output.includes('Failed tasks:') ? [...section.matchAll(/^\s*-\s+([\w@/.-]+:[\w-]+)/gm)].map((match) => match[1]!) : [];
-      resolve({ exitCode: code ?? 1, failedTasks });
+      resolve({ exitCode: code ?? 1, failedTasks: parseFailedTasks(output) });
     });
   });
-}
-
-interface ReportTotals {
-  passed: number;
-  failed: number;
-  skipped: number;
-  projectsWithFailures: Set<string>;
-  projects: Set<string>;
-}
-
-interface VitestReport {
-  numPassedTests?: number;
-  numFailedTests?: number;
-  numPendingTests?: number;
-  numTodoTests?: number;
-  testResults?: Array<{ name?: string; status?: string; assertionResults?: unknown[] }>;
-}
-
-/** Sums the vitest JSON reports; a test file that failed without any test result counts as one failure. */
-function sumReports(): ReportTotals {
-  const totals: ReportTotals = { passed: 0, failed: 0, skipped: 0, projectsWithFailures: new Set(), projects: new Set() };
-  if (!existsSync(REPORT_DIR)) return totals;
-  for (const file of readdirSync(REPORT_DIR).filter((name) => name.endsWith('.json'))) {
-    const project = file.replace(/\.json$/, '');
-    const report = JSON.parse(readFileSync(join(REPORT_DIR, file), 'utf8')) as VitestReport;
-    totals.projects.add(project);
-    totals.passed += report.numPassedTests ?? 0;
-    let failed = report.numFailedTests ?? 0;
-    for (const result of report.testResults ?? []) {
-      if (result.status === 'failed' && (result.assertionResults ?? []).length === 0) failed += 1;
-    }
-    totals.failed += failed;
-    totals.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-    if (failed > 0) totals.projectsWithFailures.add(project);
-  }
-  return totals;
 }
 
 async function main(): Promise<number> {
@@ -121,7 +83,7 @@ async function main(): Promise<number> {
   await postgres?.remove();
   postgres = undefined;
 
-  const totals = sumReports();
+  const totals = sumReports(REPORT_DIR);
   const failedTasks = runs.flatMap((run) => run.failedTasks);
   // Lint and typecheck failures, and test runs that crashed before writing a report, count as one
   // failure each on top of the failed tests.
