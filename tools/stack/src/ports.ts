@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { freePort } from '@platform/testing';
 import { StackError } from './errors.ts';
 import { PORT_VARIABLES, type StackPorts } from './options.ts';
 
@@ -20,4 +21,20 @@ export async function assertPortsFree(ports: StackPorts): Promise<void> {
     seen.set(port, variable);
     if (!(await canListen(port))) throw new StackError(`port ${port} (${label}) is already in use; stop what uses it or set ${variable} to another port`);
   }
+}
+
+/**
+ * Picks a distinct free port for every stack port, for tests that run the stack beside others.
+ * The kernel may hand out a port again once it was released, so repeats are skipped.
+ */
+export async function freeStackPorts(): Promise<StackPorts> {
+  const taken = new Set<number>();
+  const ports = {} as StackPorts;
+  for (const key of Object.keys(PORT_VARIABLES) as Array<keyof StackPorts>) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    ports[key] = port;
+  }
+  return ports;
 }

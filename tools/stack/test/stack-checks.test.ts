@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '@platform/testing';
 import { ensurePackages } from '../src/debian.ts';
 import { resolvePorts, stackOptionsFromEnv } from '../src/options.ts';
-import { assertPortsFree } from '../src/ports.ts';
+import { assertPortsFree, freeStackPorts } from '../src/ports.ts';
 import { formatLogLine } from '../src/processes.ts';
 import { loadOrCreateSecrets } from '../src/secrets.ts';
 import { assertEntriesExist, serviceDefinitions } from '../src/services.ts';
@@ -102,5 +102,13 @@ describe('stack checks', () => {
   it('formats pino lines for the terminal', () => {
     expect(formatLogLine('{"level":"info","time":"2026-01-02T03:04:05.000Z","service":"x","message":"started","port":1}')).toBe('03:04:05 info  started {"port":1}');
     expect(formatLogLine('plain text')).toBe('plain text');
+  });
+});
+
+describe('freeStackPorts', () => {
+  it('picks a distinct port for each service', async () => {
+    const ports = Object.values(await freeStackPorts());
+    expect(ports).toHaveLength(7);
+    expect(new Set(ports).size).toBe(7);
   });
 });

@@ -2,9 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '@platform/testing';
 import { runDemo } from '../src/demo-steps.ts';
-import { resolvePorts, type StackPorts } from '../src/options.ts';
+import { freeStackPorts } from '../src/ports.ts';
 import { startStack, type RunningStack } from '../src/stack.ts';
 
 // The whole platform as `npm start` runs it (its own Redis and PostgreSQL, migrations, real NGINX,
@@ -29,16 +28,10 @@ function logTails(): string {
     .join('\n');
 }
 
-async function freePorts(): Promise<StackPorts> {
-  const ports: Partial<StackPorts> = {};
-  for (const key of Object.keys(resolvePorts()) as Array<keyof StackPorts>) ports[key] = await freePort();
-  return resolvePorts(ports);
-}
-
 describe('local stack end to end', () => {
   it('runs the demo path and stops everything', async () => {
     const lines: string[] = [];
-    stack = await startStack({ ports: await freePorts(), stackDir, logLevel: 'info', installPackages: false });
+    stack = await startStack({ ports: await freeStackPorts(), stackDir, logLevel: 'info', installPackages: false });
 
     const passed = await runDemo(
       { appUrl: stack.urls.app, apiUrl: stack.urls.api, issuer: stack.urls.issuer, m2mClientSecret: stack.secrets.clientSecrets['demo-m2m-client'] },
