@@ -1,5 +1,6 @@
 import type { ServiceContext } from './context.ts';
 import { auditBackgroundTasks } from './audit/background.ts';
+import { clientBackgroundTasks } from './clients/background.ts';
 import { outboxRelayTask } from './outbox/background.ts';
 import { permissionCacheSubscriberTask } from './permissions/background.ts';
 import { suspensionExpiryTask, suspensionReconcileTask } from './suspensions/background.ts';
@@ -19,6 +20,7 @@ export const BACKGROUND_TASKS: readonly BackgroundTask[] = [
   suspensionExpiryTask,
   suspensionReconcileTask,
   ...auditBackgroundTasks,
+  ...clientBackgroundTasks,
 ];
 
 /** Starts tasks in order and returns a function that stops them in reverse order. */

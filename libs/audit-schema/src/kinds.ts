@@ -103,6 +103,11 @@ export const ClientSuspensionLiftedEvent = auditEvent('client.suspension_lifted'
   suspensionId: Type.String({ minLength: 1, maxLength: 64 }),
 }, { additionalProperties: false }));
 
+export const ClientSuspensionExpiredEvent = auditEvent('client.suspension_expired', 1, Type.Object({
+  clientId: ClientId,
+  suspensionId: Type.String({ minLength: 1, maxLength: 64 }),
+}, { additionalProperties: false }));
+
 export const AUDIT_EVENT_SCHEMAS = {
   'auth.login': LoginEvent,
   'auth.login_refused': LoginRefusedEvent,
@@ -123,6 +128,7 @@ export const AUDIT_EVENT_SCHEMAS = {
   'client.deleted': ClientDeletedEvent,
   'client.suspended': ClientSuspendedEvent,
   'client.suspension_lifted': ClientSuspensionLiftedEvent,
+  'client.suspension_expired': ClientSuspensionExpiredEvent,
 } as const;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENT_SCHEMAS;

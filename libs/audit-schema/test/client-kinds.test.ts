@@ -20,6 +20,7 @@ describe('client registry kinds', () => {
       'client.secret_revoked',
       'client.secret_rotated',
       'client.suspended',
+      'client.suspension_expired',
       'client.suspension_lifted',
       'client.updated',
     ]);
@@ -90,5 +91,8 @@ describe('client registry kinds', () => {
     }
     const lifted = buildAuditEvent('client.suspension_lifted', { ...common, action: 'client.lift_suspension', context: { clientId: 'cli_abc', suspensionId: 'sus-1' } });
     expect(validateAuditEvent(lifted).valid).toBe(true);
+    const expired = buildAuditEvent('client.suspension_expired', { ...common, actor: { type: 'system', id: 'permission-service' }, action: 'client.suspension_expire', context: { clientId: 'cli_abc', suspensionId: 'sus-1' } });
+    expect(validateAuditEvent(expired).valid).toBe(true);
+    expect(validateAuditEvent({ ...expired, context: { clientId: 'cli_abc' } }).valid).toBe(false);
   });
 });

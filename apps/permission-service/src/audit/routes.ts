@@ -25,6 +25,7 @@ const READ_PERMISSION = 'audit:read';
 const security = [{ bearer: [] }];
 
 /** Routes of the audit trail; every one requires the permission audit:read. */
+// NOTE: reads of the trail are logged per request but not recorded as audit events themselves.
 export const auditRoutes: RoutePlugin = async (app, { context }) => {
   const maxDays = context.config.AUDIT_QUERY_MAX_WINDOW_DAYS;
   const guard = requirePermission(READ_PERMISSION);

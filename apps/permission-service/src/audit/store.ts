@@ -68,6 +68,8 @@ export function toInsertRow(event: AuditEvent): AuditInsertRow {
  * whose (event_id, occurred_at) is already stored is skipped, which makes re-delivery a no-op:
  * producers fix both values when they build an event, and a re-delivered event repeats them.
  */
+// NOTE: uniqueness is on (occurred_at, event_id), so an id that a faulty producer reuses with a
+// different occurredAt is stored twice.
 export async function insertAuditRows(db: Kysely<Database>, rows: AuditInsertRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   return db.transaction().execute(async (transaction) => {

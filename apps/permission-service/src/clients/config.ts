@@ -12,4 +12,6 @@ export const clientConfigSpec = {
   CLIENT_SECRET_ROTATION_GRACE_SECONDS: env.integer({ min: 0, max: 2_592_000, default: 86_400 }),
   /** Maximum grace period a rotation request may ask for (seconds). */
   CLIENT_SECRET_MAX_GRACE_SECONDS: env.integer({ min: 0, max: 7_776_000, default: 2_592_000 }),
+  /** Interval at which expired client suspensions get their audit event (ms). */
+  CLIENT_SUSPENSION_EXPIRY_INTERVAL_MS: env.integer({ min: 1_000, max: 3_600_000, default: 10_000 }),
 } satisfies Record<string, VariableSpec<unknown>>;

@@ -43,6 +43,8 @@ export interface M2mClientSuspensionTable {
   end_reason: 'lifted' | 'superseded' | null;
   ended_by: string | null;
   lift_reason: string | null;
+  /** When the audit event of this suspension's expiry was written; null before. */
+  expiry_recorded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** Tables of the M2M client registry, for the service's kysely `Database` type. */

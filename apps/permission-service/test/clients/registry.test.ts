@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '@platform/queues';
 import { authenticateClient } from '../../src/clients/credentials.ts';
+import { recordExpiredSuspensions } from '../../src/clients/expiry.ts';
 import { ALL_PERMISSIONS, startInfrastructure, startService, type TestInfrastructure, type TestService } from '../support/service.ts';
 
 let infrastructure: TestInfrastructure;
@@ -239,6 +240,39 @@ describe('suspension of a client', () => {
     await sql`UPDATE m2m_client_suspensions SET suspended_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE id = ${suspension.id}`.execute(service.context.db);
     const view = (await service.call('GET', `/v1/clients/${client.id}`, { token: admin })).json();
     expect(view).toMatchObject({ status: 'active', suspension: null });
+  });
+
+  it('records its expiry once in the audit trail', async () => {
+    // Expiries left by earlier tests are recorded first, so the counts below are this test's own.
+    await recordExpiredSuspensions(service.context.db);
+    const { client } = await register();
+    const { suspension } = (await service.call('POST', `/v1/clients/${client.id}/suspension`, { token: admin, body: { reason: 'cool-down', durationSeconds: 600 } })).json<{ suspension: { id: string } }>();
+    expect(await recordExpiredSuspensions(service.context.db)).toBe(0);
+
+    await sql`UPDATE m2m_client_suspensions SET suspended_at = now() - interval '2 hours', expires_at = now() - interval '1 minute' WHERE id = ${suspension.id}`.execute(service.context.db);
+    const expiresAt = (await service.context.db.selectFrom('m2m_client_suspensions').select('expires_at').where('id', '=', suspension.id).executeTakeFirstOrThrow()).expires_at!;
+    expect(await recordExpiredSuspensions(service.context.db)).toBe(1);
+    expect(await recordExpiredSuspensions(service.context.db)).toBe(0);
+
+    const rows = (await outboxMessages(client.id)).filter((row) => row.topic === 'client.suspension_expired');
+    expect(rows).toHaveLength(1);
+    const event = (rows[0]!.messages[0]!.data as { events: Array<Record<string, unknown>> }).events[0]!;
+    expect(event).toMatchObject({
+      kind: 'client.suspension_expired',
+      principal: { type: 'm2m', id: client.id },
+      actor: { type: 'system', id: 'permission-service' },
+      context: { clientId: client.id, suspensionId: suspension.id },
+      occurredAt: expiresAt.toISOString(),
+    });
+  });
+
+  it('records no expiry for a lifted suspension', async () => {
+    const { client } = await register();
+    const { suspension } = (await service.call('POST', `/v1/clients/${client.id}/suspension`, { token: admin, body: { reason: 'short', durationSeconds: 600 } })).json<{ suspension: { id: string } }>();
+    await service.call('DELETE', `/v1/clients/${client.id}/suspension`, { token: admin });
+    await sql`UPDATE m2m_client_suspensions SET suspended_at = now() - interval '2 hours', expires_at = now() - interval '1 minute', ended_at = now() - interval '90 minutes' WHERE id = ${suspension.id}`.execute(service.context.db);
+    await recordExpiredSuspensions(service.context.db);
+    expect((await outboxMessages(client.id)).filter((row) => row.topic === 'client.suspension_expired')).toEqual([]);
   });
 
   it('replaces the suspension in force', async () => {
