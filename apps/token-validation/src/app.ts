@@ -89,7 +89,7 @@ export async function buildApp(options: BuildOptions): Promise<TokenValidationAp
     name: 'token-validation',
     description: 'Validates bearer tokens for NGINX auth_request and keeps the JWT blacklist',
     logger,
-    // A token over the size limit must reach the route to be answered 401, not 431 from Node's parser.
+    // A token over the size limit must reach the route and get a 401, not a 431 from Node's parser.
     fastify: { http: { maxHeaderSize: Math.max(256 * 1024, config.MAX_TOKEN_BYTES * 32) } },
     readiness: {
       redis: () => pingRedis(commands),

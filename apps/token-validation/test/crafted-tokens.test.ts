@@ -5,7 +5,7 @@ import { SignJWT, exportSPKI, importJWK, type CryptoKey as JoseCryptoKey } from 
 import { createSigningKey, signTestToken, type RedisServer, type TestSigningKey } from '@platform/testing';
 import { AUDIENCE, M2M_ISSUER, USER_ISSUER, startIssuers, startRedis, startService, userToken, validate, type Issuers, type RunningService } from './support/harness.ts';
 
-// Malicious and malformed tokens. Each must be answered 401, the service must stay healthy, and no
+// Malicious and malformed tokens. Each must be rejected with 401, the service must stay healthy, and no
 // address named by a token may ever be fetched.
 
 let redis: RedisServer;

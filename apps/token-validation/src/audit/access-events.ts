@@ -58,7 +58,7 @@ export function accessDecisionEvent(decision: AccessDecision): AccessDecisionEve
 }
 
 /**
- * The resource an API path addresses: `/api/transactions/42` is `transactions` `42`. Collection
+ * Returns the resource an API path addresses: `/api/transactions/42` is `transactions` `42`. Collection
  * paths such as `/api/transactions` name no single resource and get none.
  */
 export function resourceOf(path: string): { type: string; id: string } | undefined {

@@ -7,9 +7,9 @@ export const BLACKLIST_ENTRY_TYPES: readonly BlacklistEntryType[] = ['jti', 'use
  * A blacklist entry as stored in Redis (JSON) and carried by the change stream. Times are epoch ms.
  *
  * - `jti`: the one token with that `jti` is rejected until `expiresAt`.
- * - `user` / `client`: tokens of the principal issued at or before `notBefore` are rejected; with
+ * - `user` / `client`: tokens of the principal issued at or before `notBefore` are rejected. With
  *   `until`, every token is rejected while the time is before `until`, and so is every token issued
- *   at or before it; with `indefinite`, every token is rejected until the entry is lifted.
+ *   at or before it. With `indefinite`, every token is rejected until the entry is lifted.
  *
  * `revokedAt` is the time of the latest revocation merged into the entry and `liftedAt` that of the
  * latest lift. A lift turns the entry into a tombstone (no `notBefore`, `until` or `indefinite`),
@@ -28,8 +28,8 @@ export interface StoredBlacklistEntry {
   expiresAt: number;
 }
 
-// NOTE: `iat` comes from the issuer's clock and a cut-off from this service's clock, so a token issued
-// just before a revocation by an issuer whose clock runs ahead can pass; clocks must be kept in sync.
+// NOTE: `iat` comes from the issuer's clock and a cut-off from this service's clock. A token issued just
+// before a revocation by an issuer whose clock runs ahead can pass, so clocks must be kept in sync.
 
 /** Entry prepared for the per-request check. */
 export interface ReplicaEntry {

@@ -8,15 +8,15 @@ import { STREAM_START, compareStreamIds } from './stream-id.ts';
 
 export type RevocationMatch = 'token_revoked' | 'user_revoked' | 'client_revoked';
 
-/** What the validation route needs from the blacklist. */
+/** Blacklist operations used by the validation route. */
 export interface BlacklistReader {
   /** True while every revocation accepted more than the freshness bound ago is known here. */
   isFresh(): boolean;
-  /** Why the blacklist cannot be used now, or undefined when it can. */
+  /** Reason the blacklist cannot be used now, or undefined when it can. */
   unavailableReason(): string | undefined;
   /**
-   * Asks Redis for a confirmation now, for a request that found the copy stale; resolves true once
-   * the copy is fresh again, false when that cannot happen within the freshness bound.
+   * Asks Redis for a confirmation now, for a request that found the copy stale. Resolves true once
+   * the copy is fresh again, and false when that cannot happen within the freshness bound.
    */
   confirmFresh(): Promise<boolean>;
   check(jti: string | undefined, userId: string | undefined, clientId: string | undefined, iatSeconds: number, nowMs: number): RevocationMatch | undefined;
@@ -28,7 +28,7 @@ export interface BlacklistReplicaOptions {
   /** Connection used only for the subscription and its heartbeat; it must not queue commands while offline nor resubscribe by itself. */
   subscriber: Redis;
   logger: Logger;
-  /** Longest time a revocation may take to be enforced here before this instance refuses to answer, in ms. */
+  /** Maximum time a revocation may take to be enforced here before this instance responds 503, in ms. */
   freshnessBoundMs: number;
   /** Interval of the heartbeat on the subscriber connection, in ms; well below the bound. */
   heartbeatMs: number;
@@ -108,8 +108,8 @@ export class BlacklistReplica implements BlacklistReader {
   confirmFresh(): Promise<boolean> {
     if (this.isFresh()) return Promise.resolve(true);
     if (!this.eviction.safe || this.buffering || this.subscriber.status !== 'ready') return Promise.resolve(false);
-    // Concurrent stale requests share one PING; its answer arrives after every change published
-    // before it, which are applied first because they are read from the same connection.
+    // Concurrent stale requests share one PING. Its reply arrives after every change published
+    // before it, and those are applied first because they are read from the same connection.
     this.confirming ??= this.confirmOnce().finally(() => {
       this.confirming = undefined;
     });
@@ -167,7 +167,7 @@ export class BlacklistReplica implements BlacklistReader {
     return undefined;
   }
 
-  /** Every entry that still rejects something, for the admin API. */
+  /** Returns every entry that still rejects a token, for the admin API. */
   activeEntries(nowMs: number = Date.now()): StoredBlacklistEntry[] {
     const active: StoredBlacklistEntry[] = [];
     for (const map of Object.values(this.entries)) {
@@ -199,7 +199,7 @@ export class BlacklistReplica implements BlacklistReader {
   }
 
   private onDisconnect(): void {
-    // Answers to PINGs of the lost connection prove nothing about the next one.
+    // Replies to PINGs of the lost connection prove nothing about the next one.
     this.epoch += 1;
     this.buffering = true;
     this.buffered = [];

@@ -1,6 +1,6 @@
-// Lua scripts that change the blacklist. Each runs atomically: it reads the entry, merges the change,
-// writes the entry and its index score, appends the resulting entry to the change stream and
-// publishes it, so instances see changes in stream order and a refused write changes nothing.
+// Lua scripts that change the blacklist. Each runs atomically. It reads the entry, merges the change,
+// writes the entry and its index score, then appends the resulting entry to the change stream and
+// publishes it. So instances see changes in stream order, and a refused write changes nothing.
 //
 // KEYS[1] entry key, KEYS[2] index (sorted set of entry keys by expiry), KEYS[3] change stream.
 // The published message is "<stream id> <entry JSON>".
@@ -23,8 +23,8 @@ end
 `;
 
 /**
- * Merges a revocation into an entry. A cut-off and a suspension end only move forward and an
- * indefinite suspension stays indefinite, whatever order revocations arrive in; a revocation not
+ * Merges a revocation into an entry. A cut-off and a suspension end only move forward, and an
+ * indefinite suspension stays indefinite, whatever order revocations arrive in. A revocation not
  * newer than the entry's last lift is ignored.
  *
  * ARGV: 1 stream max length, 2 channel, 3 type, 4 id, 5 revokedAt, 6 notBefore or '', 7 until or '',
@@ -72,7 +72,7 @@ local streamId, json = write(entry, now)
 return { streamId, 'applied', json }
 `;
 
-// NOTE: a tombstone lives for the retention period only; a revocation older than the lift that arrives
+// NOTE: a tombstone lives for the retention period only. A revocation older than the lift that arrives
 // after that (a queue job retried for longer) is applied again.
 
 /**

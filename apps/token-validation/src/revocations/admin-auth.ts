@@ -10,7 +10,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Caller of an admin route, set once its bearer token is verified. */
     adminIdentity: Identity | null;
-    /** Why an admin request was refused, for its audit event. */
+    /** Reason code of an admin request's rejection, for its audit event. */
     adminRefusal: string | null;
   }
 }

@@ -67,9 +67,9 @@ export async function installAdminRoutes(app: Service, deps: AdminRouteDependenc
       }, contextOf(request)));
       if (result.entry === undefined) throw new HttpProblem(409, `revocation_${result.outcome}`, 'The revocation was not applied because a newer lift of this entry exists.');
 
-      // Token iat values are whole seconds. Answering only once the second of the cut-off is over
-      // means a token obtained after this answer has a later iat and passes, while every token
-      // issued up to the cut-off is rejected (see the README).
+      // Token iat values are whole seconds. The response is sent only after the second of the cut-off
+      // is over, so a token obtained after it has a later iat and passes, while every token issued
+      // up to the cut-off is rejected (see the README).
       if (type !== 'jti') await waitForNextSecond(now);
       return reply.code(201).send(toRevocation(result.entry));
     });
@@ -153,7 +153,7 @@ function auditAdminCall(deps: AdminRouteDependencies, request: FastifyRequest, r
       principal,
       action: `revocations.${request.method.toLowerCase()}`,
       http: { method: request.method, path: request.url.split('?')[0]!.slice(0, 2048), status },
-      decision: status < 400 ? 'success' : status === 401 || status === 403 ? 'deny' : 'failure',
+      decision: decisionOf(status),
       ...(request.adminRefusal !== null ? { reason: request.adminRefusal } : status >= 400 ? { reason: `status ${status}` } : {}),
       requestId: String(request.id).slice(0, 128),
       traceId: request.traceId.slice(0, 64),
@@ -162,6 +162,12 @@ function auditAdminCall(deps: AdminRouteDependencies, request: FastifyRequest, r
   } catch (error) {
     request.log.error({ err: error, code: 'audit_event_invalid' }, 'admin audit event could not be built');
   }
+}
+
+function decisionOf(status: number): 'success' | 'deny' | 'failure' {
+  if (status < 400) return 'success';
+  if (status === 401 || status === 403) return 'deny';
+  return 'failure';
 }
 
 function toRevocation(entry: StoredBlacklistEntry) {
@@ -177,7 +183,10 @@ function toRevocation(entry: StoredBlacklistEntry) {
 }
 
 function compareEntries(a: Pick<StoredBlacklistEntry, 'type' | 'id'>, b: Pick<StoredBlacklistEntry, 'type' | 'id'>): number {
-  return TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byType = TYPE_ORDER[a.type] - TYPE_ORDER[b.type];
+  if (byType !== 0) return byType;
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
 }
 
 function encodeCursor(entry: StoredBlacklistEntry): string {

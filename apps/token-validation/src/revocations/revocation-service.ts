@@ -20,7 +20,7 @@ export interface RevocationServiceOptions {
   replica: BlacklistReplica;
   /** Sends audit events durably; rejects when they could not be enqueued. */
   publishNow(events: AuditEvent[]): Promise<void>;
-  /** Longest wait for this instance's own copy to show a change, in ms. */
+  /** Maximum wait for this instance's own copy to show a change, in ms. */
   applyWaitMs: number;
 }
 

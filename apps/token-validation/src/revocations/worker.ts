@@ -29,8 +29,8 @@ export function startRevocationWorker(options: { connection: ConnectionOptions; 
 }
 
 // NOTE: the cut-off of a queued revocation is the producer's `notBefore`. A token issued later in the
-// same second has the same `iat` and is rejected too, unless the producer answers its own caller only
-// after that second is over, as the admin API here does.
+// same second has the same `iat` and is rejected too, unless the producer responds to its own caller
+// only after that second is over, as the admin API here does.
 async function applyJob(revocations: RevocationService, job: TokenRevocationJob): Promise<void> {
   const context = {
     actor: { type: 'system' as const, id: job.meta.producer },

@@ -19,7 +19,7 @@ export type Authentication =
 /**
  * Authenticates the bearer token of an Authorization header: verified (or found in the verification
  * cache) and not revoked. The blacklist is consulted on every call, cached verification or not, and
- * only while it is known to be current; otherwise the answer is 503, never an unchecked success.
+ * only while it is known to be current; otherwise the result is 503, never an unchecked success.
  */
 export async function authenticate(deps: AuthenticationDependencies, authorization: string | undefined): Promise<Authentication> {
   const credentials = bearerCredentials(authorization, deps.verifier.maxTokenBytes);

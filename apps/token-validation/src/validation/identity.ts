@@ -1,6 +1,6 @@
 import { grantedPermissions, grantedScopes, principalOf, type TokenPayload, type VerifiedToken } from '@platform/token-verifier';
 
-/** What a verified token says about its principal, prepared once and cached with the verification result. */
+/** Principal details of a verified token, prepared once and cached with the verification result. */
 export interface Identity {
   readonly issuer: string;
   readonly principalType: 'user' | 'm2m';
@@ -46,12 +46,14 @@ export function identityOf(verified: VerifiedToken, defaultRateTier: string): Id
 }
 
 /**
- * Blacklist keys of a token whose signature is not verified yet, to reject a revoked token before
+ * Returns the blacklist keys of a token whose signature is not verified yet, to reject a revoked token before
  * the expensive check. The result is used only to reject, never to accept.
  */
 export function unverifiedBlacklistKeys(payload: TokenPayload): { jti: string | undefined; userId: string | undefined; clientId: string | undefined; iat: number } {
   const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
-  const clientId = typeof payload['client_id'] === 'string' ? payload['client_id'] : typeof payload['azp'] === 'string' ? payload['azp'] : undefined;
+  let clientId: string | undefined;
+  if (typeof payload['client_id'] === 'string') clientId = payload['client_id'];
+  else if (typeof payload['azp'] === 'string') clientId = payload['azp'];
   return {
     jti: typeof payload.jti === 'string' ? payload.jti : undefined,
     userId: sub,

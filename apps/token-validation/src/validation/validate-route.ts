@@ -35,7 +35,7 @@ const DETAILS = {
 } as const;
 
 /**
- * GET /auth/validate, called by NGINX `auth_request` for every API request. Answers only 200 (with
+ * GET /auth/validate, called by NGINX `auth_request` for every API request. Responds only with 200 (with
  * identity headers), 401 (missing, malformed, invalid or revoked token), 403 (valid token without
  * what the route requires) and 503 with Retry-After (the blacklist cannot be trusted right now),
  * because `auth_request` turns any other status into an opaque 500.
@@ -61,7 +61,7 @@ export function installValidateRoute(app: Service, deps: ValidationDependencies)
     const original = originalRequest(headers['x-original-method'] as string | undefined, headers['x-original-uri'] as string | undefined);
     const outcome = await decide(deps, headers.authorization, original).catch((error: unknown): Outcome => {
       // Any status but 200, 401, 403 and 503 would reach NGINX as an opaque 500, so an unexpected
-      // failure is answered as the deliberate "retry later".
+      // failure gets the deliberate "retry later" instead.
       request.log.error({ err: error, code: 'validation_failed' }, 'token validation failed unexpectedly');
       return { status: 503, reason: 'internal_error' };
     });
@@ -80,7 +80,7 @@ export function installValidateRoute(app: Service, deps: ValidationDependencies)
       traceId: request.traceId,
       clientIp: typeof realIp === 'string' ? realIp : request.ip,
       userAgent: headers['user-agent'],
-      requiredScopes: outcome.status === 200 && outcome.requirement.kind === 'require' ? outcome.requirement.all : outcome.status === 403 ? outcome.required : undefined,
+      requiredScopes: requiredScopesOf(outcome),
     }));
 
     if (outcome.status === 200) {
@@ -117,6 +117,12 @@ async function decide(deps: ValidationDependencies, authorization: string | unde
   const missing = missingGrants(identity, requirement);
   if (missing.length > 0) return { status: 403, reason: 'insufficient_scope', challenge: insufficientScopeChallenge(requirement.all), identity, required: requirement.all, ...where };
   return { status: 200, identity, requirement, ...where };
+}
+
+function requiredScopesOf(outcome: Outcome): readonly string[] | undefined {
+  if (outcome.status === 200) return outcome.requirement.kind === 'require' ? outcome.requirement.all : undefined;
+  if (outcome.status === 403) return outcome.required;
+  return undefined;
 }
 
 function missingGrants(identity: Identity, requirement: Extract<RouteRequirement, { kind: 'require' }>): string[] {

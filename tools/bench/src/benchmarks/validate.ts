@@ -5,7 +5,7 @@ import { createSigningKey, freePort, signTestToken, startJwksServer, startRedisS
 import { atLeast, median, report } from '../report.ts';
 
 // Throughput of GET /auth/validate, four variants measured side by side in one run:
-//   (a) bare:  a Fastify route answering 200, the ceiling for any validator on this machine;
+//   (a) bare:  a Fastify route returning 200, the ceiling for any validator on this machine;
 //   (b) naive: verify the JWT signature, then one Redis GET for the blacklist, on every request;
 //   (c) ours:  token-validation with its blacklist on, holding 10,000 entries;
 //   (d) ours without the blacklist check, to show what the check costs.
@@ -99,7 +99,7 @@ export default async function validate(): Promise<boolean> {
       'non-2xx or errors': failures.get(variant.key)!,
     }));
     const everyAnswerOk = [...failures.values()].every((count) => count === 0);
-    if (!everyAnswerOk) console.error('some requests were not answered 200; the figures are not comparable');
+    if (!everyAnswerOk) console.error('some requests got a status other than 200 or failed, so the figures are not comparable');
 
     const targets = [
       atLeast('c/d requests per second', rpsOf('c') / rpsOf('d'), 0.9),

@@ -1,6 +1,6 @@
 import fastify from 'fastify';
 
-// Variant (a) of the validate benchmark: a Fastify route that answers 200 and does nothing else.
+// Variant (a) of the validate benchmark: a Fastify route that returns 200 and does nothing else.
 
 const app = fastify({ logger: false });
 app.get('/auth/validate', async (_request, reply) => reply.code(200).send());

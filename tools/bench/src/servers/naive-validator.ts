@@ -4,7 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { blacklistEntryKey } from '@platform/redis-keys';
 
 // Variant (b) of the validate benchmark: the usual design. Every request verifies the JWT signature
-// (keys cached by jose) and then asks Redis whether its jti is blacklisted, one GET per request.
+// (keys cached by jose) and then looks up its jti in Redis, one GET per request.
 
 const issuer = process.env['ISSUER']!;
 const audience = process.env['AUDIENCE']!;
