@@ -1,4 +1,4 @@
-import { startPostgresServer, type PostgresServer } from '@platform/testing';
+import { startPostgresServer, type PostgresServer } from '../src/index.ts';
 
 // One private PostgreSQL server for the whole test run, shared by every test file through
 // TEST_DATABASE_ADMIN_URL. Each file still creates and drops its own databases. Starting the server
