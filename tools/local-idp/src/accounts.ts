@@ -8,6 +8,7 @@ export const PLATFORM_PERMISSIONS = [
   'sessions:revoke',
   'tokens:revoke',
   'users:suspend',
+  'users:delete',
   'users:read',
   'users:provision',
   'roles:manage',
