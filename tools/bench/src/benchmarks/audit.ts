@@ -11,7 +11,9 @@ import { drawResource, seedTrail } from '../audit-trail/seed.ts';
 //   ingestion: a producer publishes access decisions through the platform's AuditPublisher into
 //     BullMQ, and the service's ingestion worker (the real src/main.ts, as a child process) stores
 //     them. The rate is events stored per second of wall time, from the first publish until the
-//     queue is empty;
+//     queue is empty, with producer and worker sharing the machine (the target applies to this).
+//     Beside it, the worker alone drains a queue filled while paused, which shows how much of the
+//     machine the producer took;
 //   query: "who accessed resource X in the last 24 hours" over HTTP against a trail of 10 million
 //     rows, with resources drawn by the same skewed popularity as the data, plus the hottest one.
 // Both run against private PostgreSQL and Redis servers started here. The PostgreSQL test server
@@ -67,6 +69,7 @@ export default async function audit(): Promise<boolean> {
   const measurements: Array<Record<string, string | number>> = [];
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   let publisher: AuditPublisher | undefined;
+  let auditQueue: ReturnType<typeof createQueue> | undefined;
 
   try {
     let started = performance.now();
@@ -81,9 +84,10 @@ export default async function audit(): Promise<boolean> {
       TRUSTED_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwksUri: jwks.url, audience: AUDIENCE, algorithms: ['RS256'] }]),
     });
 
-    // Ingestion: warm up, then measure.
-    publisher = new AuditPublisher({
-      connection: { host: '127.0.0.1', port: environment.redis.port },
+    // Ingestion: warm up, then measure twice, side by side.
+    const connection = { host: '127.0.0.1', port: environment.redis.port };
+    const newPublisher = () => new AuditPublisher({
+      connection,
       producer: 'token-validation',
       logger: pino({ level: 'warn' }),
       maxBatchSize: 500,
@@ -93,17 +97,24 @@ export default async function audit(): Promise<boolean> {
     const storedSince = async (since: Date) => Number((await environment.pool.query<{ count: string }>('SELECT count(*) FROM audit_events WHERE occurred_at >= $1', [since])).rows[0]!.count);
     // The queue is polled because counting rows at every poll would take CPU from the ingestion
     // being measured. Rows are counted once, after the queue is empty.
-    const auditQueue = createQueue(QUEUE_NAMES.auditEvents, { host: '127.0.0.1', port: environment.redis.port });
+    auditQueue = createQueue(QUEUE_NAMES.auditEvents, connection);
+    const queue = auditQueue;
     const drained = async () => {
-      const counts = await auditQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       return Object.values(counts).every((count) => count === 0);
     };
+    const checkStored = async (since: Date, expected: number) => {
+      const stored = await storedSince(since);
+      if (stored !== expected) throw new Error(`expected ${expected} stored events after the queue drained, found ${stored}`);
+    };
 
+    publisher = newPublisher();
     const warmupStart = new Date();
     await publishEvents(publisher, WARMUP_EVENTS, 0);
     await waitFor(async () => (await storedSince(warmupStart)) >= WARMUP_EVENTS, 'warm-up events stored', 120_000, 250);
 
-    const measuredStart = new Date(Date.now() + 1);
+    // 1. Producer and worker at once, sharing the machine: the figure the target applies to.
+    let measuredStart = new Date(Date.now() + 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
     started = performance.now();
     const publishMs = await publishEvents(publisher, MEASURED_EVENTS, WARMUP_EVENTS);
@@ -112,13 +123,28 @@ export default async function audit(): Promise<boolean> {
     publisher = undefined;
     await waitFor(drained, 'the audit queue to drain', 300_000, 20);
     const ingestionSeconds = (performance.now() - started) / 1000;
-    await auditQueue.close();
-    const stored = await storedSince(measuredStart);
-    if (stored !== MEASURED_EVENTS) throw new Error(`expected ${MEASURED_EVENTS} stored events after the queue drained, found ${stored}`);
+    await checkStored(measuredStart, MEASURED_EVENTS);
     const ingestionRate = MEASURED_EVENTS / ingestionSeconds;
+
+    // 2. The worker alone: the queue is filled while paused, then drained.
+    await queue.pause();
+    publisher = newPublisher();
+    measuredStart = new Date(Date.now() + 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const alonePublishMs = await publishEvents(publisher, MEASURED_EVENTS, WARMUP_EVENTS + MEASURED_EVENTS);
+    await publisher.close();
+    publisher = undefined;
+    started = performance.now();
+    await queue.resume();
+    await waitFor(drained, 'the audit queue to drain', 300_000, 20);
+    const drainSeconds = (performance.now() - started) / 1000;
+    await checkStored(measuredStart, MEASURED_EVENTS);
+
     measurements.push(
-      { step: 'publish (validate + enqueue)', rows: MEASURED_EVENTS, seconds: round(publishMs / 1000), eventsPerSecond: Math.round(MEASURED_EVENTS / (publishMs / 1000)) },
-      { step: 'ingest (publish to stored)', rows: MEASURED_EVENTS, seconds: round(ingestionSeconds), eventsPerSecond: Math.round(ingestionRate) },
+      { step: 'publish while the worker runs (validate + enqueue)', rows: MEASURED_EVENTS, seconds: round(publishMs / 1000), eventsPerSecond: Math.round(MEASURED_EVENTS / (publishMs / 1000)) },
+      { step: 'ingest, producer and worker at once (first publish to stored)', rows: MEASURED_EVENTS, seconds: round(ingestionSeconds), eventsPerSecond: Math.round(ingestionRate) },
+      { step: 'publish alone, queue paused', rows: MEASURED_EVENTS, seconds: round(alonePublishMs / 1000), eventsPerSecond: Math.round(MEASURED_EVENTS / (alonePublishMs / 1000)) },
+      { step: 'ingest, worker alone (drain a filled queue)', rows: MEASURED_EVENTS, seconds: round(drainSeconds), eventsPerSecond: Math.round(MEASURED_EVENTS / drainSeconds) },
     );
 
     // Query: who accessed resource X in the last 24 hours.
@@ -158,12 +184,13 @@ export default async function audit(): Promise<boolean> {
     );
 
     return report('audit', measurements, [
-      atLeast('ingestion, events stored per second', ingestionRate, 20_000),
-      atMost(`who accessed X in 24 h over ${(TRAIL_ROWS / 1e6).toFixed(0)}M rows, p95 ms (skewed mix)`, percentile(mixed, 95), 50),
+      atLeast('ingestion, producer and worker at once, events/s', ingestionRate, 20_000),
+      atMost(`who accessed X in 24 h over ${TRAIL_ROWS.toLocaleString('en-US')} rows, p95 ms (skewed mix)`, percentile(mixed, 95), 50),
       atMost('who accessed X in 24 h, p95 ms (hottest resource)', percentile(hot, 95), 50),
     ]);
   } finally {
     await publisher?.close();
+    await auditQueue?.close();
     await service?.stop();
     await jwks.close();
     await environment.close();

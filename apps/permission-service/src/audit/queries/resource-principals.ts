@@ -40,8 +40,8 @@ interface Row {
 
 /**
  * Lists who accessed a resource in a time window: users and M2M clients together, one row per
- * principal with its counts, most recent access first. The rows come from audit_events_resource_idx in the
- * partitions the window touches.
+ * principal with its counts, most recent access first. The counts come from an index-only scan of
+ * audit_events_resource_idx in the partitions the window touches.
  */
 export async function resourcePrincipals(db: Kysely<Database>, query: ResourcePrincipalsQuery): Promise<Page<ResourcePrincipal>> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, [MICROSECOND_TIME, 'string', 'string']);

@@ -67,7 +67,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // principal P do" (with M2M usage), and admin actions by their actor, which only admin events
   // enter. The primary key serves the whole trail newest first. Keyset ties on occurred_at are
   // rare, so event_id is left out of the secondary indexes and sorted after the scan.
-  await sql`CREATE INDEX audit_events_resource_idx ON audit_events (resource_type, resource_id, occurred_at) WHERE resource_id IS NOT NULL`.execute(db);
+  // The resource index carries the principal and the decision, so "who accessed X" is an
+  // index-only scan: a popular resource's rows are spread over the whole heap.
+  await sql`
+    CREATE INDEX audit_events_resource_idx ON audit_events (resource_type, resource_id, occurred_at)
+    INCLUDE (principal_type, principal_id, decision)
+    WHERE resource_id IS NOT NULL`.execute(db);
   await sql`CREATE INDEX audit_events_principal_idx ON audit_events (principal_type, principal_id, occurred_at)`.execute(db);
   await sql`CREATE INDEX audit_events_actor_idx ON audit_events (actor_type, actor_id, occurred_at) WHERE actor_id IS NOT NULL`.execute(db);
 
