@@ -166,6 +166,17 @@ describe('platform NGINX config, API server', () => {
     expect((await problemCode(response))).toBe('forbidden');
   });
 
+  it('keeps the insufficient_scope challenge on 403', async () => {
+    const response = await fetch(`${api}/api/transactions`, { headers: bearer('status-403') });
+    expect(response.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
+  });
+
+  it('sends the client address to the validator', async () => {
+    validator.requests.length = 0;
+    await fetch(`${api}/api/transactions`, { headers: bearer('status-403') });
+    expect(validator.requests[0]?.headers['x-real-ip']).toBe('127.0.0.1');
+  });
+
   it('turns a validator 503 into a JSON 503 with Retry-After', async () => {
     const response = await fetch(`${api}/api/transactions`, { headers: bearer('status-503') });
     expect(response.status).toBe(503);
