@@ -112,3 +112,18 @@ describe('session store outage', () => {
     }
   });
 });
+
+describe('login while the session Redis is down', () => {
+  it('answers 503 and sends nothing to the provider', async () => {
+    await env.redis.stop();
+    try {
+      const response = await fetch(`${gateway.url}/auth/login`, { redirect: 'manual' });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await response.json()) as { code: string }).code).toBe('session_store_unavailable');
+      expect(response.headers.get('location')).toBeNull();
+    } finally {
+      await env.redis.start();
+    }
+  });
+});

@@ -55,7 +55,12 @@ export function registerLoginRoutes(app: Service, context: GatewayContext): void
       request.log.error({ err: error, code: 'identity_provider_unavailable' }, 'identity provider discovery failed');
       throw new HttpProblem(503, 'identity_provider_unavailable', 'The identity provider cannot be reached; try again shortly.');
     }
-    await context.pendingLogins.save(state, { nonce, codeVerifier, returnTo, bindingHash: bindingHashOf(binding), createdAt: context.now() });
+    try {
+      await context.pendingLogins.save(state, { nonce, codeVerifier, returnTo, bindingHash: bindingHashOf(binding), createdAt: context.now() });
+    } catch (error) {
+      request.log.error({ err: error, code: 'session_store_unavailable' }, 'pending login could not be stored');
+      throw new HttpProblem(503, 'session_store_unavailable', 'Logins cannot be started right now; try again shortly.', { headers: { 'retry-after': '5' } });
+    }
 
     reply.setCookie(cookies.loginBindingName, binding, cookies.loginBinding(PENDING_LOGIN_SECONDS));
     reply.header('cache-control', 'no-store');
