@@ -74,6 +74,12 @@ describe('one audit trail for users and M2M clients', () => {
       await loginWithForm(browser, `${running.urls.app}/auth/login`, { username: 'alice', password: 'alice-password' });
       const me = await browser.request(`${running.urls.app}/auth/me`, { headers: { accept: 'application/json' }, followRedirects: false });
       expect(me.status).toBe(200);
+      // token-validation returns 503 until its blacklist replica is in sync. The collection path
+      // names no single resource, so waiting on it adds nothing to the counts checked below.
+      await waitFor(async () => {
+        const response = await browser.request(`${running.urls.app}/api/transactions`, { headers: { accept: 'application/json' }, followRedirects: false });
+        return response.status === 200;
+      }, 'the logged-in user to reach the API', 30_000, 200);
       for (let call = 0; call < USER_CALLS; call += 1) {
         const response = await browser.request(`${running.urls.app}/api/transactions/42`, { headers: { accept: 'application/json' }, followRedirects: false });
         expect(response.status).toBe(200);
