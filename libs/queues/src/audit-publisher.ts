@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { validateAuditEvent, type AuditEvent } from '@platform/audit-schema';
-import { createQueue, currentTraceparent } from './factories.ts';
+import { DEFAULT_JOB_OPTIONS, createQueue, currentTraceparent } from './factories.ts';
 import { jobIdFor } from './job-id.ts';
 import { QUEUE_NAMES } from './names.ts';
 import type { AuditBatchJob } from './payloads.ts';
@@ -40,7 +40,12 @@ export class AuditPublisher {
   private droppedEvents = 0;
 
   constructor(options: AuditPublisherOptions) {
-    this.queue = createQueue<AuditBatchJob>(QUEUE_NAMES.auditEvents, options.connection);
+    // Completed audit batches carry up to maxBatchSize events each; keep few of them, because the
+    // stored trail in PostgreSQL, not Redis, is the record.
+    this.queue = createQueue<AuditBatchJob>(QUEUE_NAMES.auditEvents, options.connection, {
+      ...DEFAULT_JOB_OPTIONS,
+      removeOnComplete: { age: 3600, count: 100 },
+    });
     this.producer = options.producer;
     this.logger = options.logger;
     this.maxBatchSize = options.maxBatchSize ?? 500;
