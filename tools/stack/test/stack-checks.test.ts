@@ -31,11 +31,13 @@ describe('stack checks', () => {
   });
 
   it('stops startStack at a busy port before starting anything', async () => {
-    const busy = await freePort();
-    const server = await occupy(busy);
+    // Every other port is free as well, so the busy one is the first and only port reported,
+    // even when a local stack runs on the default ports.
+    const ports = await freeStackPorts();
+    const server = await occupy(ports.localIdp);
     const stackDir = mkdtempSync(join(tmpdir(), 'platform-stack-busy-'));
     try {
-      const error = await startStack({ ports: { localIdp: busy }, stackDir }).catch((caught: unknown) => caught as Error);
+      const error = await startStack({ ports, stackDir }).catch((caught: unknown) => caught as Error);
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message.split('\n')).toHaveLength(1);
       expect((error as Error).message).toContain('LOCAL_IDP_PORT');
