@@ -99,6 +99,16 @@ describe('DELETE /api/sessions/user/{userId}', () => {
     expect(new Set(jobs.map((job) => job.id)).size).toBe(2);
   });
 
+  it('answers after the cut-off second ends', async () => {
+    await seed('dave');
+    const response = await admin('DELETE', '/api/sessions/user/dave');
+    const answeredAt = Date.now();
+    expect(response.status).toBe(200);
+    const [job] = (await waitingTokenRevocations(env)).filter((queued) => queued.data.id === 'dave');
+    // A token issued after the answer must have a later iat second than the cut-off.
+    expect(Math.floor(answeredAt / 1000)).toBeGreaterThan(Math.floor(job!.data.notBefore! / 1000));
+  });
+
   it('uses job ids without colons for user ids with colons', async () => {
     await seed('urn:example:user:7');
     const response = await admin('DELETE', `/api/sessions/user/${encodeURIComponent('urn:example:user:7')}`);

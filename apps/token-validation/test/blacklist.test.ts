@@ -122,6 +122,31 @@ describe('blacklist by user', () => {
   });
 });
 
+describe('suspension lifts', () => {
+  it('keep earlier revocation cut-offs', async () => {
+    const base = Date.now();
+    const revoked = await userToken(issuers, 'returning-user', { issuedAt: Math.floor(base / 1000) - 20 });
+    await service.store.revoke({ type: 'user', id: 'returning-user', revokedAt: base - 10_000, notBefore: base - 10_000 });
+    await service.store.revoke({ type: 'user', id: 'returning-user', revokedAt: base - 5_000, notBefore: base - 5_000, until: null });
+    await waitFor(async () => (await statusOf(await userToken(issuers, 'returning-user'))) === 401, 'the suspension to apply');
+
+    expect((await service.store.lift('user', 'returning-user', base, Date.now(), 'suspension')).outcome).toBe('lifted');
+    await waitFor(async () => (await statusOf(await userToken(issuers, 'returning-user'))) === 200, 'the suspension to end');
+    expect(await statusOf(revoked)).toBe(401);
+    expect((await service.store.lift('user', 'returning-user', base + 1, Date.now(), 'suspension')).outcome).toBe('absent');
+  });
+
+  it('leave nothing after a full lift', async () => {
+    const base = Date.now();
+    const revoked = await userToken(issuers, 'forgiven-user', { issuedAt: Math.floor(base / 1000) - 20 });
+    await service.store.revoke({ type: 'user', id: 'forgiven-user', revokedAt: base - 10_000, notBefore: base - 10_000 });
+    await service.store.revoke({ type: 'user', id: 'forgiven-user', revokedAt: base - 5_000, notBefore: base - 5_000, until: null });
+    expect((await service.store.lift('user', 'forgiven-user', base, Date.now(), 'suspension')).outcome).toBe('lifted');
+    expect((await service.store.lift('user', 'forgiven-user', base + 1, Date.now(), 'all')).outcome).toBe('lifted');
+    await waitFor(async () => (await statusOf(revoked)) === 200, 'the full lift to apply');
+  });
+});
+
 describe('blacklist by client', () => {
   it('rejects the client tokens issued before the revocation', async () => {
     const before = await m2mToken(issuers, 'partner-client');

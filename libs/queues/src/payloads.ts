@@ -14,7 +14,7 @@ const Meta = Type.Object({
 /**
  * "Reject tokens" for token-validation. For `user` and `client`, tokens issued at or before
  * `notBefore` are rejected; `until`, when present, rejects every token of the principal until that
- * time (suspensions). `lift` removes the entry instead.
+ * time (suspensions). `lift` ends a suspension or removes the entry, as `scope` says.
  */
 export const TokenRevocationJob = Type.Object({
   meta: Meta,
@@ -25,6 +25,11 @@ export const TokenRevocationJob = Type.Object({
   until: Type.Optional(Type.Union([EpochMs, Type.Null()])),
   expiresAt: Type.Optional(EpochMs),
   reason: Type.Optional(Type.String({ maxLength: 512 })),
+  /**
+   * Lifts only: `suspension` (the default) ends an `until` or open-ended suspension and keeps the
+   * cut-offs of revocations, so tokens revoked before stay rejected; `all` removes the whole entry.
+   */
+  scope: Type.Optional(Type.Union([Type.Literal('suspension'), Type.Literal('all')])),
 });
 export type TokenRevocationJob = Static<typeof TokenRevocationJob>;
 

@@ -44,11 +44,11 @@ export function tokenRevocationMessage(key: string[], subject: string, options: 
 }
 
 /**
- * Removes a user's blacklist entry in token-validation.
- * NOTE: a lift removes the whole user entry, including a `notBefore` from an unrelated revocation.
+ * Ends a user's suspension in token-validation's blacklist. The cut-off of earlier revocations
+ * (including the suspension's own `notBefore`) stays, so tokens issued before stay rejected.
  */
 export function tokenLiftMessage(key: string[], subject: string, reason: string, actor: Actor): OutboxMessage {
-  const data: TokenRevocationJob = { meta: meta(actor), action: 'lift', type: 'user', id: subject, reason: reason.slice(0, 512) };
+  const data: TokenRevocationJob = { meta: meta(actor), action: 'lift', scope: 'suspension', type: 'user', id: subject, reason: reason.slice(0, 512) };
   return { queue: QUEUE_NAMES.tokenRevocations, name: 'lift-user-tokens', jobId: jobIdFor(...key, 'tokens-lift'), data };
 }
 

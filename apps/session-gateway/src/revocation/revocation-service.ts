@@ -68,9 +68,10 @@ export class RevocationService {
    * so the gateway does not replace that entry with a weaker one.
    */
   async revokeUser(userId: string, context: RevocationContext, options: { revokeTokens?: boolean } = {}): Promise<number> {
+    let cutOff: number | undefined;
     if (options.revokeTokens ?? true) {
-      const now = this.now();
-      await this.enqueueTokenRevocation(this.tokenJob(context, now, { type: 'user', id: userId, notBefore: now }), userId);
+      cutOff = this.now();
+      await this.enqueueTokenRevocation(this.tokenJob(context, cutOff, { type: 'user', id: userId, notBefore: cutOff }), userId);
     }
 
     let revokedSessions: number;
@@ -88,6 +89,7 @@ export class RevocationService {
       decision: 'success',
       context: { targetUserId: userId, revokedSessions },
     }));
+    if (cutOff !== undefined) await waitForNextSecond(cutOff, this.now);
     return revokedSessions;
   }
 
@@ -218,4 +220,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`enqueue timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits until the second that contains `cutOff` is over. Token `iat` has whole-second precision and
+ * token-validation rejects every token issued in the cut-off's second, so a caller that logs the
+ * user in again after this returns gets a token that passes.
+ */
+async function waitForNextSecond(cutOff: number, now: () => number): Promise<void> {
+  const remainingMs = (Math.floor(cutOff / 1000) + 1) * 1000 - now();
+  if (remainingMs > 0) await new Promise((resolve) => setTimeout(resolve, remainingMs));
 }

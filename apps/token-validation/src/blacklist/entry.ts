@@ -12,8 +12,9 @@ export const BLACKLIST_ENTRY_TYPES: readonly BlacklistEntryType[] = ['jti', 'use
  *   at or before it. With `indefinite`, every token is rejected until the entry is lifted.
  *
  * `revokedAt` is the time of the latest revocation merged into the entry and `liftedAt` that of the
- * latest lift. A lift turns the entry into a tombstone (no `notBefore`, `until` or `indefinite`),
- * so that a revocation older than the lift that arrives late is ignored.
+ * latest lift. A full lift turns the entry into a tombstone (no `notBefore`, `until` or
+ * `indefinite`) and a suspension lift removes only `until` and `indefinite`. Either way a revocation
+ * older than the lift that arrives late is ignored.
  */
 export interface StoredBlacklistEntry {
   type: BlacklistEntryType;

@@ -76,24 +76,36 @@ return { streamId, 'applied', json }
 // after that (a queue job retried for longer) is applied again.
 
 /**
- * Lifts an entry by turning it into a tombstone, unless a revocation newer than the lift was merged.
- * ARGV: 1 stream max length, 2 channel, 3 liftedAt, 4 retention ms, 5 now ms.
+ * Lifts an entry, unless a revocation newer than the lift was merged. Scope `all` turns the entry
+ * into a tombstone. Scope `suspension` ends only the suspension (`until` and `indefinite`): the
+ * cut-off of earlier revocations stays, so a suspension ending never brings back revoked tokens.
+ * ARGV: 1 stream max length, 2 channel, 3 liftedAt, 4 retention ms, 5 now ms, 6 scope.
  * Returns {stream id or '', outcome}.
  */
 export const LIFT_SCRIPT = `${WRITE_ENTRY}
 local liftedAt = tonumber(ARGV[3])
 local retention = tonumber(ARGV[4])
 local now = tonumber(ARGV[5])
+local scope = ARGV[6]
 local current = redis.call('GET', KEYS[1])
 if not current then return { '', 'absent' } end
 local entry = cjson.decode(current)
-if entry.liftedAt >= entry.revokedAt then return { '', 'absent' } end
+if entry.type == 'jti' then
+  if entry.liftedAt >= entry.revokedAt then return { '', 'absent' } end
+else
+  local suspended = entry['until'] ~= nil or entry.indefinite == true
+  if not suspended and (scope == 'suspension' or entry.notBefore == nil) then return { '', 'absent' } end
+end
 if entry.revokedAt > liftedAt then return { '', 'newer_revocation' } end
 entry.liftedAt = liftedAt
-entry.notBefore = nil
 entry['until'] = nil
 entry.indefinite = nil
-entry.expiresAt = math.max(liftedAt + retention, now + 1)
+if scope == 'suspension' and entry.notBefore ~= nil then
+  entry.expiresAt = math.max(math.floor(entry.notBefore / 1000) * 1000 + retention, now + 1)
+else
+  entry.notBefore = nil
+  entry.expiresAt = math.max(liftedAt + retention, now + 1)
+end
 local streamId = write(entry, now)
 return { streamId, 'lifted' }
 `;

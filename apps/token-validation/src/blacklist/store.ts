@@ -19,6 +19,8 @@ export interface RevocationInput {
 
 export type RevocationOutcome = 'applied' | 'older_than_lift' | 'expired';
 export type LiftOutcome = 'lifted' | 'absent' | 'newer_revocation';
+/** `all` removes the whole entry; `suspension` ends only a suspension and keeps revocation cut-offs. */
+export type LiftScope = 'all' | 'suspension';
 
 export interface BlacklistStoreOptions {
   /** Longest token lifetime the verifier accepts, in seconds. */
@@ -73,7 +75,7 @@ export class BlacklistStore {
     return { streamId: streamId === '' ? undefined : streamId, outcome: outcome as RevocationOutcome, entry: json === '' ? undefined : parseStoredEntry(json) };
   }
 
-  async lift(type: BlacklistEntryType, id: string, liftedAt: number, nowMs: number = Date.now()): Promise<{ streamId: string | undefined; outcome: LiftOutcome }> {
+  async lift(type: BlacklistEntryType, id: string, liftedAt: number, nowMs: number = Date.now(), scope: LiftScope = 'all'): Promise<{ streamId: string | undefined; outcome: LiftOutcome }> {
     const [streamId, outcome] = await this.redis.blacklistLift(
       ...this.keys(type, id),
       String(this.streamMaxLength),
@@ -81,6 +83,7 @@ export class BlacklistStore {
       String(liftedAt),
       String(this.retentionMs),
       String(nowMs),
+      scope,
     );
     return { streamId: streamId === '' ? undefined : streamId, outcome: outcome as LiftOutcome };
   }

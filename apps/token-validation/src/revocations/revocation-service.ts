@@ -1,6 +1,6 @@
 import { buildAuditEvent, type AuditEvent } from '@platform/audit-schema';
 import type { BlacklistReplica } from '../blacklist/replica.ts';
-import type { BlacklistStore, LiftOutcome, RevocationInput, RevocationOutcome } from '../blacklist/store.ts';
+import type { BlacklistStore, LiftOutcome, LiftScope, RevocationInput, RevocationOutcome } from '../blacklist/store.ts';
 import type { StoredBlacklistEntry, BlacklistEntryType } from '../blacklist/entry.ts';
 import { PRODUCER } from '../audit/access-events.ts';
 
@@ -53,8 +53,8 @@ export class RevocationService {
     return { outcome: result.outcome, entry: result.entry };
   }
 
-  async lift(type: BlacklistEntryType, id: string, liftedAt: number, context: RevocationContext, reason?: string): Promise<LiftOutcome> {
-    const result = await this.options.store.lift(type, id, liftedAt);
+  async lift(type: BlacklistEntryType, id: string, liftedAt: number, context: RevocationContext, reason?: string, scope: LiftScope = 'all'): Promise<LiftOutcome> {
+    const result = await this.options.store.lift(type, id, liftedAt, Date.now(), scope);
     if (result.streamId !== undefined) await this.options.replica.waitUntilApplied(result.streamId, this.options.applyWaitMs);
     await this.audit(context, type, id, reason, { lifted: true }, result.outcome === 'lifted' ? 'success' : 'failure', result.outcome === 'lifted' ? undefined : result.outcome);
     return result.outcome;

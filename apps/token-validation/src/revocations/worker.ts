@@ -38,7 +38,8 @@ async function applyJob(revocations: RevocationService, job: TokenRevocationJob)
   };
   const at = job.notBefore ?? job.meta.createdAt;
   if (job.action === 'lift') {
-    await revocations.lift(job.type, job.id, job.meta.createdAt, context, job.reason);
+    // Queued lifts come from suspensions ending; a lift without a scope keeps revocation cut-offs.
+    await revocations.lift(job.type, job.id, job.meta.createdAt, context, job.reason, job.scope ?? 'suspension');
     return;
   }
   await revocations.revoke({
