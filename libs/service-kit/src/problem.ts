@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeValidationErrors, FASTIFY_CLIENT_ERROR_CODES, type SchemaError } from './validation-message.ts';
 
 // Errors leave every service as RFC 9457 problem details. `code` is a stable machine-readable
 // identifier that clients and log queries can match on; `detail` is for people. Stack traces and
@@ -87,7 +88,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, error);
     }
     if (error.validation) {
-      return sendProblem(reply, new HttpProblem(400, 'invalid_request', `${error.validationContext ?? 'request'} is invalid: ${error.message}`));
+      const detail = describeValidationErrors(error.validationContext ?? 'request', error.validation as unknown as SchemaError[]);
+      return sendProblem(reply, new HttpProblem(400, 'invalid_request', detail));
     }
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) {
@@ -95,7 +97,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, new HttpProblem(500, 'internal_error', 'The server failed to process the request; see the server log for this request id.'));
     }
     // Fastify's own client errors (bad JSON, body too large, wrong content type) have safe messages.
-    return sendProblem(reply, new HttpProblem(status, error.code ? error.code.toLowerCase() : 'client_error', error.message));
+    const code = (error.code ? FASTIFY_CLIENT_ERROR_CODES[error.code] : undefined) ?? 'invalid_request';
+    return sendProblem(reply, new HttpProblem(status, code, error.message));
   });
 
   app.setNotFoundHandler((request, reply) => {

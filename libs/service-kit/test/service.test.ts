@@ -69,6 +69,7 @@ describe('createService', () => {
     const response = await app.inject({ method: 'POST', url: '/echo', payload: '{"name":', headers: { 'content-type': 'application/json' } });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({ code: 'invalid_json' });
   });
 
   it('answers 404 problem+json for an unknown route', async () => {
