@@ -135,7 +135,7 @@ describe('token validation through NGINX', () => {
     lastBackendHeaders = undefined;
     const response = await api('/api/transactions', await userToken(issuers, 'alice', { claims: { scope: 'openid' } }));
     const body = await expectJsonProblem(response, 403);
-    expect(body['code']).toBe('forbidden');
+    expect(body['code']).toBe('insufficient_scope');
     expect(lastBackendHeaders).toBeUndefined();
   });
 
@@ -160,7 +160,8 @@ describe('token validation through NGINX', () => {
       await queue.close();
     }
 
-    await expectJsonProblem(await api('/api/transactions', copied), 401);
+    const refused = await expectJsonProblem(await api('/api/transactions', copied), 401);
+    expect(refused['code']).toBe('user_revoked');
     // A later login gets a token issued in a later second than the revocation.
     const later = await userToken(issuers, 'auth0|revoked-through-queue', { issuedAt: Math.floor(Date.now() / 1000) + 1 });
     expect((await api('/api/transactions', later)).status).toBe(200);

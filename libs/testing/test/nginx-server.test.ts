@@ -46,7 +46,9 @@ function validatorAnswer(url: string, headers: IncomingHttpHeaders): StubAnswer 
   if (token === 'good') {
     return { status: 200, headers: { 'x-user-id': 'user-1', 'x-principal-type': 'user', 'x-scopes': 'transactions:read', 'x-rate-tier': 'standard' }, body: '' };
   }
-  if (token === 'status-403') return { status: 403, headers: { 'www-authenticate': 'Bearer error="insufficient_scope"' }, body: '' };
+  if (token === 'status-403') return { status: 403, headers: { 'www-authenticate': 'Bearer error="insufficient_scope"', 'x-auth-error': 'insufficient_scope' }, body: '' };
+  if (token === 'revoked') return { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"', 'x-auth-error': 'user_revoked' }, body: '' };
+  if (token === 'odd-reason') return { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"', 'x-auth-error': 'bad"code' }, body: '' };
   if (token === 'status-503') return { status: 503, headers: { 'retry-after': '7' }, body: '' };
   if (token === 'status-503-bare') return { status: 503, body: '' };
   if (token === 'status-500') return { status: 500, body: '' };
@@ -153,6 +155,20 @@ describe('platform NGINX config, API server', () => {
     expect(backend.requests).toHaveLength(0);
   });
 
+  it('names the validator reason in 401 and 403 bodies', async () => {
+    const revoked = await fetch(`${api}/api/transactions`, { headers: bearer('revoked') });
+    expect(revoked.status).toBe(401);
+    expect(await problemCode(revoked)).toBe('user_revoked');
+    const forbidden = await fetch(`${api}/api/transactions`, { headers: bearer('status-403') });
+    expect(await problemCode(forbidden)).toBe('insufficient_scope');
+  });
+
+  it('falls back to a generic code for an unexpected reason', async () => {
+    const response = await fetch(`${api}/api/transactions`, { headers: bearer('odd-reason') });
+    expect(response.status).toBe(401);
+    expect(await problemCode(response)).toBe('unauthorized');
+  });
+
   it('answers 401 when no token is sent', async () => {
     const response = await fetch(`${api}/api/transactions`);
     expect(response.status).toBe(401);
@@ -163,7 +179,7 @@ describe('platform NGINX config, API server', () => {
     const response = await fetch(`${api}/api/transactions`, { headers: bearer('status-403') });
     expect(response.status).toBe(403);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect((await problemCode(response))).toBe('forbidden');
+    expect((await problemCode(response))).toBe('insufficient_scope');
   });
 
   it('keeps the insufficient_scope challenge on 403', async () => {

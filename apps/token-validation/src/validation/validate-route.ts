@@ -93,7 +93,11 @@ export function installValidateRoute(app: Service, deps: ValidationDependencies)
     }
     reply.header('cache-control', 'no-store');
     if (outcome.status === 503) reply.header('retry-after', String(deps.retryAfterSeconds));
-    else reply.header('www-authenticate', outcome.challenge);
+    else {
+      reply.header('www-authenticate', outcome.challenge);
+      // NGINX copies this stable code into the problem body it sends to the client.
+      reply.header('x-auth-error', outcome.reason);
+    }
     return reply.code(outcome.status).type('application/problem+json').send({
       type: 'about:blank',
       title: outcome.status === 401 ? 'Unauthorized' : outcome.status === 403 ? 'Forbidden' : 'Service Unavailable',
