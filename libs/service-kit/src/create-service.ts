@@ -30,6 +30,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     childLoggerFactory: requestChildLoggerFactory(),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Fastify's default silently drops properties a schema does not allow; a security API rejects
+    // them instead, so a misspelt field is reported rather than ignored.
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ...options.fastify,

@@ -31,6 +31,7 @@ async function build(readiness: Record<string, () => Promise<void>> = {}) {
     throw new HttpProblem(409, 'user_deleted', 'The user is deleted.');
   });
   app.post('/echo', { schema: { body: Type.Object({ name: Type.String({ minLength: 1 }) }) } }, async (request) => request.body);
+  app.post('/strict', { schema: { body: Type.Object({ name: Type.String() }, { additionalProperties: false }) } }, async (request) => request.body);
   app.get('/log-secret', async (request) => {
     request.log.info({ token: 'eyJ.secret.token', clientSecret: 's3cret' }, 'handled');
     return { ok: true };
@@ -62,6 +63,13 @@ describe('createService', () => {
     const response = await app.inject({ method: 'POST', url: '/echo', payload: { name: '' } });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'invalid_request' });
+  });
+
+  it('rejects a property the schema does not allow', async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: 'POST', url: '/strict', payload: { name: 'a', extra: 1 } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_request', detail: 'body has an unknown property "extra".' });
   });
 
   it('answers 400 problem+json for malformed JSON', async () => {
