@@ -96,6 +96,16 @@ describe('GET /api/*', () => {
     expect(env.upstream.requests.length).toBe(before);
   });
 
+  it('ends the session when the API rejects its token', async () => {
+    const browser = await loggedIn();
+    const refused = await browser.request(`${gateway.url}/api/rejects-token`);
+    expect(refused.status).toBe(401);
+    const problem = (await refused.json()) as { code: string; loginUrl: string };
+    expect(problem.code).toBe('session_ended');
+    expect(problem.loginUrl).toContain('/auth/login');
+    expect((await browser.request(`${gateway.url}/auth/me`)).status).toBe(401);
+  });
+
   it('answers 401 and clears an unknown session cookie', async () => {
     const response = await fetch(`${gateway.url}/api/transactions`, { headers: { cookie: 'session=K9gGyX8OAK8aH8Myj6djqS.unknownunknownunknownunknownunknownunknown1' } });
     expect(response.status).toBe(401);

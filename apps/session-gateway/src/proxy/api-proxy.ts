@@ -64,6 +64,18 @@ export function registerApiProxy(app: Service, context: GatewayContext): void {
       publicOrigin: config.publicOrigin,
     });
     const response = await forward(request, { send, agent, upstream, headers, timeoutMs });
+    if (rejectsAccessToken(response)) {
+      // The validator rejected the session's own token (revoked or otherwise invalid), so the
+      // session cannot reach the API any more. Ending it sends the browser to a fresh login instead
+      // of repeating the same refusal until the token would have been refreshed.
+      response.resume();
+      await context.sessions.delete(fresh.session.locator).catch((error: unknown) => {
+        request.log.error({ err: error, sessionId: session.publicId, code: 'session_delete_failed' }, 'session with a rejected token could not be deleted');
+      });
+      request.log.info({ sessionId: session.publicId, code: 'access_token_rejected' }, 'API rejected the session access token; session ended');
+      clearSessionCookie(context, request, reply);
+      throw loginRequired(config.publicOrigin, 'The API rejected this session\'s access token; log in again.', 'session_ended');
+    }
     return relay(reply, response);
   });
 }
@@ -105,4 +117,10 @@ function forward(request: FastifyRequest, options: ForwardOptions): Promise<Inco
 
 function relay(reply: FastifyReply, response: IncomingMessage): FastifyReply {
   return reply.code(response.statusCode ?? 502).headers(downstreamResponseHeaders(response.headers)).send(response);
+}
+
+/** True for an RFC 6750 refusal of the bearer token itself, as opposed to a missing scope. */
+function rejectsAccessToken(response: IncomingMessage): boolean {
+  const challenge = response.headers['www-authenticate'];
+  return response.statusCode === 401 && typeof challenge === 'string' && /error="invalid_token"/.test(challenge);
 }

@@ -27,6 +27,12 @@ export async function startUpstream(): Promise<Upstream> {
     });
     request.on('end', () => {
       requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
+      if (request.url?.startsWith('/api/rejects-token')) {
+        // As NGINX answers when token-validation rejects the bearer token.
+        response.writeHead(401, { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer realm="api", error="invalid_token"' });
+        response.end('{"status":401,"code":"user_revoked"}');
+        return;
+      }
       response.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'upstream=1; Path=/', 'x-upstream': 'yes' });
       response.end(JSON.stringify({ method: request.method, url: request.url, body }));
     });
