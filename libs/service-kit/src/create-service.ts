@@ -25,6 +25,8 @@ export type Service = FastifyInstance<Server, IncomingMessage, ServerResponse, F
  * Routes registered on the returned instance are typed from their TypeBox schemas.
  */
 export async function createService(options: ServiceOptions): Promise<Service> {
+  // Fastify 5 takes router settings under routerOptions; the top-level form is deprecated.
+  const { maxParamLength, ...serverOptions } = options.fastify ?? {};
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
@@ -35,7 +37,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ...options.fastify,
+    ...serverOptions,
+    ...(maxParamLength === undefined ? {} : { routerOptions: { maxParamLength } }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installRequestContext(app as unknown as FastifyInstance);
