@@ -169,6 +169,13 @@ describe('platform NGINX config, API server', () => {
     expect(await problemCode(response)).toBe('unauthorized');
   });
 
+  it('answers a malformed path as JSON', async () => {
+    const response = await fetch(`${api}/api/transactions/bob%00`, { headers: bearer('good') });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await problemCode(response)).toBe('bad_request');
+  });
+
   it('answers 401 when no token is sent', async () => {
     const response = await fetch(`${api}/api/transactions`);
     expect(response.status).toBe(401);
