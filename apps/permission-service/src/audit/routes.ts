@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Queue } from 'bullmq';
 import { HttpProblem } from '@platform/service-kit';
 import { QUEUE_NAMES } from '@platform/queues';
+import { AUDIT_EVENT_SCHEMAS, type AuditEventKind } from '@platform/audit-schema';
 import { requirePermission } from '../auth/require-permission.ts';
 import type { RoutePlugin } from '../route-plugin.ts';
 import { listDeadLetters, type AuditDeadLetter } from './dead-letters.ts';
@@ -20,6 +21,8 @@ import {
   UsageSchema,
   WindowQuery,
 } from './route-schemas.ts';
+
+const AUDIT_EVENT_KINDS = Object.keys(AUDIT_EVENT_SCHEMAS) as AuditEventKind[];
 
 const READ_PERMISSION = 'audit:read';
 const security = [{ bearer: [] }];
@@ -82,7 +85,8 @@ export const auditRoutes: RoutePlugin = async (app, { context }) => {
         ...WindowQuery,
         decision: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('success'), Type.Literal('failure')])),
         action: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-        kind: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        // Ingestion stores only kinds the audit schema library knows, so any other kind is a mistake.
+        kind: Type.Optional(Type.Union(AUDIT_EVENT_KINDS.map((kind) => Type.Literal(kind)))),
         principalType: Type.Optional(PrincipalTypeSchema),
         resourceType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
       }),

@@ -171,6 +171,12 @@ describe('GET /v1/audit/events', () => {
     const { status } = await get(`/v1/audit/events?${query({ decision: 'maybe' })}`);
     expect(status).toBe(400);
   });
+
+  it('rejects an unknown kind and lists the known ones', async () => {
+    const { status, body } = await get(`/v1/audit/events?${query({ kind: 'bogus' })}`);
+    expect(status).toBe(400);
+    expect(String(body['detail'])).toContain('access.decision');
+  });
 });
 
 describe('GET /v1/audit/principals/m2m/{clientId}/usage', () => {
