@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { installHealthRoutes, type ReadinessCheck } from './health.ts';
 import { installProblemHandlers } from './problem.ts';
+import { buildValidatorWithStrictBodies } from './validator-compiler.ts';
 import { installRequestContext, requestChildLoggerFactory, requestIdFrom } from './request-context.ts';
 
 export interface ServiceOptions {
@@ -35,6 +36,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // Fastify's default silently drops properties a schema does not allow; a security API rejects
     // them instead, so a misspelt field is reported rather than ignored.
     ajv: { customOptions: { removeAdditional: false } },
+    schemaController: { compilersFactory: { buildValidator: buildValidatorWithStrictBodies() } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ...serverOptions,

@@ -31,6 +31,10 @@ async function build(readiness: Record<string, () => Promise<void>> = {}) {
     throw new HttpProblem(409, 'user_deleted', 'The user is deleted.');
   });
   app.post('/echo', { schema: { body: Type.Object({ name: Type.String({ minLength: 1 }) }) } }, async (request) => request.body);
+  app.get('/count', { schema: { querystring: Type.Object({ limit: Type.Integer() }) } }, async (request) => {
+    const { limit } = request.query as { limit: number };
+    return { limit, type: typeof limit };
+  });
   app.post('/strict', { schema: { body: Type.Object({ name: Type.String() }, { additionalProperties: false }) } }, async (request) => request.body);
   app.get('/log-secret', async (request) => {
     request.log.info({ token: 'eyJ.secret.token', clientSecret: 's3cret' }, 'handled');
@@ -70,6 +74,20 @@ describe('createService', () => {
     const response = await app.inject({ method: 'POST', url: '/strict', payload: { name: 'a', extra: 1 } });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'invalid_request', detail: 'body has an unknown property "extra".' });
+  });
+
+  it('rejects a body value of the wrong type', async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: 'POST', url: '/echo', payload: { name: 5 } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_request', detail: 'body/name must be string.' });
+  });
+
+  it('still coerces querystring values', async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: 'GET', url: '/count?limit=7' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ limit: 7, type: 'number' });
   });
 
   it('answers 400 problem+json for malformed JSON', async () => {
