@@ -20,6 +20,11 @@ export interface PlatformNginxValues {
   apiRateLimit?: string;
   /** Requests above the rate accepted at once before 429 (default 400). */
   apiRateBurst?: number;
+  /**
+   * Address or CIDR of session-gateway, whose X-Forwarded-For header the API server believes
+   * (default `127.0.0.1/32`, where the local stack runs the gateway).
+   */
+  gatewayAddresses?: string;
   /** Arguments of the servers' `access_log` directive: `off` (default) or a path followed by the `platform` JSON format. */
   accessLog?: string;
 }
@@ -49,6 +54,7 @@ export function renderPlatformNginxConfig(values: PlatformNginxValues): { config
     API_RATE_LIMIT: values.apiRateLimit ?? '200r/s',
     API_RATE_BURST: String(values.apiRateBurst ?? 400),
     ACCESS_LOG: values.accessLog ?? 'off',
+    GATEWAY_ADDRESSES: values.gatewayAddresses ?? '127.0.0.1/32',
   });
   const files = { 'security-headers.conf': readFileSync(join(NGINX_SOURCE_DIR, 'security-headers.conf'), 'utf8') };
   return { config, files };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
 import { fillPlaceholders, freePort, listenPorts, renderPlatformNginxConfig, startNginx, type NginxServer } from '../src/index.ts';
 
 // The platform's NGINX configuration (nginx/platform.conf.template) against plain HTTP stubs that
@@ -194,6 +195,16 @@ describe('platform NGINX config, API server', () => {
     expect(response.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
   });
 
+  it('believes X-Forwarded-For only from the gateway address', async () => {
+    validator.requests.length = 0;
+    await fetch(`${api}/api/transactions`, { headers: { ...bearer('status-403'), 'x-forwarded-for': '198.51.100.7' } });
+    expect(validator.requests[0]?.headers['x-real-ip']).toBe('198.51.100.7');
+
+    validator.requests.length = 0;
+    await requestFrom('127.0.0.2', `${api}/api/transactions`, { ...bearer('status-403'), 'x-forwarded-for': '198.51.100.7' });
+    expect(validator.requests[0]?.headers['x-real-ip']).toBe('127.0.0.2');
+  });
+
   it('sends the client address to the validator', async () => {
     validator.requests.length = 0;
     await fetch(`${api}/api/transactions`, { headers: bearer('status-403') });
@@ -341,3 +352,15 @@ describe('startNginx', () => {
     expect(() => fillPlaceholders('listen ${API_LISTEN};', {})).toThrow(/API_LISTEN/);
   });
 });
+
+/** Sends a GET from a chosen loopback source address, which fetch cannot do. */
+function requestFrom(localAddress: string, url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(url, { localAddress, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
