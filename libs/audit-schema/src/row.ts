@@ -30,3 +30,6 @@ export interface AuditEventRow {
   scopes: string[] | null;
   context: Record<string, unknown>;
 }
+
+/** Values of one `audit_events` row for an insert, with `occurred_at` as the producer's ISO string. */
+export type AuditEventInsertRow = Omit<AuditEventRow, 'occurred_at'> & { occurred_at: string };

@@ -1,10 +1,15 @@
 import type { AuditEvent } from './kinds.ts';
-import type { AuditEventRow } from './row.ts';
+import type { AuditEventInsertRow, AuditEventRow } from './row.ts';
 
-export function auditEventToRow(event: AuditEvent): AuditEventRow {
+/**
+ * Maps an event to the values of its `audit_events` row for an insert. `occurred_at` stays the
+ * producer's ISO string, so PostgreSQL keeps its microseconds and a re-delivered event maps to the
+ * same key.
+ */
+export function auditEventToInsertRow(event: AuditEvent): AuditEventInsertRow {
   return {
     event_id: event.eventId,
-    occurred_at: new Date(event.occurredAt),
+    occurred_at: event.occurredAt,
     kind: event.kind,
     version: event.version,
     producer: event.producer,
@@ -27,4 +32,9 @@ export function auditEventToRow(event: AuditEvent): AuditEventRow {
     scopes: event.scopes ?? null,
     context: event.context as Record<string, unknown>,
   };
+}
+
+/** Maps an event to its `audit_events` row as kysely returns it, with `occurred_at` as a Date. */
+export function auditEventToRow(event: AuditEvent): AuditEventRow {
+  return { ...auditEventToInsertRow(event), occurred_at: new Date(event.occurredAt) };
 }

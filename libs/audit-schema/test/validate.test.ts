@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditEventToRow, buildAuditEvent, validateAuditEvent } from '../src/index.ts';
+import { auditEventToInsertRow, auditEventToRow, buildAuditEvent, validateAuditEvent } from '../src/index.ts';
 
 const login = () => buildAuditEvent('auth.login', {
   producer: 'session-gateway',
@@ -68,5 +68,12 @@ describe('buildAuditEvent', () => {
     expect(row.resource_id).toBe('42');
     expect(row.http_status).toBe(200);
     expect(row.occurred_at).toBeInstanceOf(Date);
+  });
+
+  it('keeps the ISO timestamp for inserts', () => {
+    const event = { ...login(), occurredAt: '2026-12-04T10:00:00.123456Z' };
+    const row = auditEventToInsertRow(event);
+    expect(row.occurred_at).toBe('2026-12-04T10:00:00.123456Z');
+    expect(row.principal_id).toBe('auth0|abc');
   });
 });

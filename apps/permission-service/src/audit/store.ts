@@ -1,67 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database/database.ts';
-import type { AuditEvent } from '@platform/audit-schema';
+import { auditEventToInsertRow, type AuditEventInsertRow } from '@platform/audit-schema';
 
 /** The role every audit insert runs as; it may insert and read audit rows but never change them. */
 export const AUDIT_WRITER_ROLE = 'platform_audit_writer';
 
-/**
- * A validated event as a row for `jsonb_to_recordset`. `occurred_at` stays the producer's ISO
- * string, so PostgreSQL keeps its microseconds and a re-delivered event maps to the same key.
- */
-export interface AuditInsertRow {
-  event_id: string;
-  occurred_at: string;
-  kind: string;
-  version: number;
-  producer: string;
-  principal_type: string;
-  principal_id: string;
-  actor_type: string | null;
-  actor_id: string | null;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  http_method: string | null;
-  http_path: string | null;
-  http_status: number | null;
-  decision: string;
-  reason: string | null;
-  request_id: string | null;
-  trace_id: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  scopes: string[] | null;
-  context: unknown;
-}
+/** A validated event as a row for `jsonb_to_recordset`; see auditEventToInsertRow. */
+export type AuditInsertRow = AuditEventInsertRow;
 
-export function toInsertRow(event: AuditEvent): AuditInsertRow {
-  return {
-    event_id: event.eventId,
-    occurred_at: event.occurredAt,
-    kind: event.kind,
-    version: event.version,
-    producer: event.producer,
-    principal_type: event.principal.type,
-    principal_id: event.principal.id,
-    actor_type: event.actor?.type ?? null,
-    actor_id: event.actor?.id ?? null,
-    action: event.action,
-    resource_type: event.resource?.type ?? null,
-    resource_id: event.resource?.id ?? null,
-    http_method: event.http?.method ?? null,
-    http_path: event.http?.path ?? null,
-    http_status: event.http?.status ?? null,
-    decision: event.decision,
-    reason: event.reason ?? null,
-    request_id: event.requestId ?? null,
-    trace_id: event.traceId ?? null,
-    client_ip: event.clientIp ?? null,
-    user_agent: event.userAgent ?? null,
-    scopes: event.scopes ?? null,
-    context: event.context,
-  };
-}
+export const toInsertRow = auditEventToInsertRow;
 
 /**
  * Inserts rows in one statement as the audit writer role and returns how many were new. A row

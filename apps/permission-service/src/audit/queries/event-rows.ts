@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { AuditEventRow } from '@platform/audit-schema';
 import { isoMicros } from './sql-helpers.ts';
 
 type PrincipalType = 'user' | 'm2m' | 'system';
@@ -25,31 +26,8 @@ export interface AuditEventView {
   context: Record<string, unknown>;
 }
 
-export interface EventRow {
-  event_id: string;
-  occurred_at_text: string;
-  kind: string;
-  version: number;
-  producer: string;
-  principal_type: PrincipalType;
-  principal_id: string;
-  actor_type: PrincipalType | null;
-  actor_id: string | null;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  http_method: string | null;
-  http_path: string | null;
-  http_status: number | null;
-  decision: string;
-  reason: string | null;
-  request_id: string | null;
-  trace_id: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  scopes: string[] | null;
-  context: Record<string, unknown>;
-}
+/** An `audit_events` row as the queries select it, with `occurred_at` also as microsecond text. */
+export type EventRow = AuditEventRow & { occurred_at_text: string };
 
 /** The select list that produces an EventRow. */
 export const EVENT_COLUMNS = sql`
