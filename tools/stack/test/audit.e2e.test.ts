@@ -1,10 +1,8 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BrowserClient, freePort, loginWithForm, waitFor } from '@platform/testing';
-import { resolvePorts, type StackPorts } from '../src/options.ts';
+import { BrowserClient, loginWithForm, waitFor } from '@platform/testing';
+import { freeStackPorts } from '../src/ports.ts';
 import { startStack, type RunningStack } from '../src/stack.ts';
+import { createStackDir, logTails, stackClientToken } from './support/stack-fixture.ts';
 
 // A user through the session gateway and an M2M client with a bearer token from the local identity
 // provider both read /api/transactions/42. token-validation publishes both access decisions,
@@ -15,44 +13,12 @@ const USER_CALLS = 2;
 const CLIENT_CALLS = 3;
 
 let stack: RunningStack | undefined;
-const stackDir = mkdtempSync(join(tmpdir(), 'platform-audit-e2e-'));
-// As root, PostgreSQL runs as the postgres user, which must be able to enter the stack folder.
-chmodSync(stackDir, 0o755);
+const { stackDir, remove: removeStackDir } = createStackDir('platform-audit-e2e-');
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(stackDir, { recursive: true, force: true });
+  removeStackDir();
 });
-
-function logTails(): string {
-  const logDir = join(stackDir, 'logs');
-  if (!existsSync(logDir)) return '';
-  return readdirSync(logDir)
-    .map((file) => `--- ${file}\n${readFileSync(join(logDir, file), 'utf8').trim().split('\n').slice(-20).join('\n')}`)
-    .join('\n');
-}
-
-async function freePorts(): Promise<StackPorts> {
-  const ports: Partial<StackPorts> = {};
-  for (const key of Object.keys(resolvePorts()) as Array<keyof StackPorts>) ports[key] = await freePort();
-  return resolvePorts(ports);
-}
-
-/** Runs the client credentials grant at the local identity provider. */
-async function clientToken(running: RunningStack, clientId: string, scope: string): Promise<string> {
-  const secret = running.secrets.clientSecrets[clientId as keyof typeof running.secrets.clientSecrets];
-  const response = await fetch(`${running.urls.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${clientId}:${encodeURIComponent(secret)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
-  });
-  const body = (await response.json()) as { access_token?: string; error?: string };
-  if (body.access_token === undefined) throw new Error(`client credentials grant for ${clientId} failed: ${body.error ?? response.status}`);
-  return body.access_token;
-}
 
 interface PrincipalRow {
   principalType: string;
@@ -65,7 +31,7 @@ interface PrincipalRow {
 describe('one audit trail for users and M2M clients', () => {
   it('lists both principals of transactions/42', async () => {
     try {
-      stack = await startStack({ ports: await freePorts(), stackDir, logLevel: 'info', installPackages: false });
+      stack = await startStack({ ports: await freeStackPorts(), stackDir, logLevel: 'info', installPackages: false });
       const running = stack;
       const from = new Date(Date.now() - 60_000).toISOString();
 
@@ -86,14 +52,14 @@ describe('one audit trail for users and M2M clients', () => {
       }
 
       // The M2M client, straight to the API with its bearer token.
-      const m2mToken = await clientToken(running, 'demo-m2m-client', 'transactions:read');
+      const m2mToken = await stackClientToken(running, 'demo-m2m-client', 'transactions:read');
       for (let call = 0; call < CLIENT_CALLS; call += 1) {
         const response = await fetch(`${running.urls.api}/api/transactions/42`, { headers: { authorization: `Bearer ${m2mToken}` } });
         expect(response.status).toBe(200);
       }
 
       // The access decisions travel through BullMQ, so the trail catches up within moments.
-      const auditToken = await clientToken(running, 'platform-admin-cli', 'audit:read');
+      const auditToken = await stackClientToken(running, 'platform-admin-cli', 'audit:read');
       let principals: PrincipalRow[] = [];
       await waitFor(async () => {
         const to = new Date(Date.now() + 60_000).toISOString();
@@ -112,7 +78,7 @@ describe('one audit trail for users and M2M clients', () => {
       expect(byType['user']).toMatchObject({ events: USER_CALLS, allowed: USER_CALLS, denied: 0 });
       expect(byType['user']!.principalId).not.toBe('demo-m2m-client');
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${logTails()}`, { cause: error });
+      throw new Error(`${(error as Error).message}\n${logTails(stackDir)}`, { cause: error });
     }
   });
 });

@@ -1,53 +1,20 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BrowserClient, freePort, loginWithForm, waitFor } from '@platform/testing';
-import { resolvePorts, type StackPorts } from '../src/options.ts';
+import { BrowserClient, loginWithForm, waitFor } from '@platform/testing';
+import { freeStackPorts } from '../src/ports.ts';
 import { startStack, type RunningStack } from '../src/stack.ts';
+import { createStackDir, logTails, stackClientToken } from './support/stack-fixture.ts';
 
 // A user logged in through the gateway is suspended for two seconds through permission-service:
 // every /api call is refused and a new login is refused while the suspension runs, and after it
 // ends the user logs in and calls the API again without any administrator action.
 
 let stack: RunningStack | undefined;
-const stackDir = mkdtempSync(join(tmpdir(), 'platform-suspension-e2e-'));
-// As root, PostgreSQL runs as the postgres user, which must be able to enter the stack folder.
-chmodSync(stackDir, 0o755);
+const { stackDir, remove: removeStackDir } = createStackDir('platform-suspension-e2e-');
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(stackDir, { recursive: true, force: true });
+  removeStackDir();
 });
-
-function logTails(): string {
-  const logDir = join(stackDir, 'logs');
-  if (!existsSync(logDir)) return '';
-  return readdirSync(logDir)
-    .map((file) => `--- ${file}\n${readFileSync(join(logDir, file), 'utf8').trim().split('\n').slice(-20).join('\n')}`)
-    .join('\n');
-}
-
-async function freePorts(): Promise<StackPorts> {
-  const ports: Partial<StackPorts> = {};
-  for (const key of Object.keys(resolvePorts()) as Array<keyof StackPorts>) ports[key] = await freePort();
-  return resolvePorts(ports);
-}
-
-async function adminToken(running: RunningStack): Promise<string> {
-  const secret = running.secrets.clientSecrets['platform-admin-cli'];
-  const response = await fetch(`${running.urls.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`platform-admin-cli:${encodeURIComponent(secret)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'users:suspend users:read' }),
-  });
-  const body = (await response.json()) as { access_token?: string; error?: string };
-  if (body.access_token === undefined) throw new Error(`client credentials grant failed: ${body.error ?? response.status}`);
-  return body.access_token;
-}
 
 /** Logs alice in with a fresh browser; `loggedIn` is true when the gateway gave her a session. */
 async function logIn(running: RunningStack): Promise<{ browser: BrowserClient; loggedIn: boolean; status: number; body: string }> {
@@ -65,14 +32,14 @@ async function callApi(browser: BrowserClient, running: RunningStack): Promise<n
 describe('suspension through the whole stack', () => {
   it('refuses a suspended user everywhere and lets the user back in after expiry', async () => {
     try {
-      stack = await startStack({ ports: await freePorts(), stackDir, logLevel: 'info', installPackages: false });
+      stack = await startStack({ ports: await freeStackPorts(), stackDir, logLevel: 'info', installPackages: false });
       const running = stack;
 
       const session = await logIn(running);
       expect(session.loggedIn).toBe(true);
       await waitFor(async () => (await callApi(session.browser, running)) === 200, 'the logged-in user to reach the API', 30_000, 200);
 
-      const token = await adminToken(running);
+      const token = await stackClientToken(running, 'platform-admin-cli', 'users:suspend users:read');
       const service = running.urls.permissionService;
       const found = await fetch(`${service}/v1/users?subject=alice`, { headers: { authorization: `Bearer ${token}` } });
       const [alice] = ((await found.json()) as { users: { id: string }[] }).users;
@@ -110,7 +77,7 @@ describe('suspension through the whole stack', () => {
       }, 'the user to log in again after the suspension ended', 30_000, 250);
       await waitFor(async () => (await callApi(back!.browser, running)) === 200, 'the user to reach the API again', 30_000, 200);
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${logTails()}`, { cause: error });
+      throw new Error(`${(error as Error).message}\n${logTails(stackDir)}`, { cause: error });
     }
   });
 });
