@@ -105,7 +105,7 @@ describe('DELETE /api/sessions/user/{userId}', () => {
     const answeredAt = Date.now();
     expect(response.status).toBe(200);
     const [job] = (await waitingTokenRevocations(env)).filter((queued) => queued.data.id === 'dave');
-    // A token issued after the answer must have a later iat second than the cut-off.
+    // A token issued after the response must have a later iat second than the cut-off.
     expect(Math.floor(answeredAt / 1000)).toBeGreaterThan(Math.floor(job!.data.notBefore! / 1000));
   });
 

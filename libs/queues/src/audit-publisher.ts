@@ -13,7 +13,7 @@ export interface AuditPublisherOptions {
   logger: Logger;
   /** Largest number of events in one job. */
   maxBatchSize?: number;
-  /** Longest time an access event waits in memory before its batch is sent. */
+  /** Maximum time an access event waits in memory before its batch is sent. */
   maxDelayMs?: number;
   /** Events kept in memory while Redis is unreachable; beyond it the oldest are dropped and counted. */
   maxBufferedEvents?: number;
@@ -23,7 +23,7 @@ export interface AuditPublisherOptions {
  * Sends audit events to permission-service over BullMQ.
  *
  * `publishNow` is for security actions: it validates and enqueues before it resolves, so an API can
- * answer success only after the audit event is durable in Redis. `publish` is for access events on
+ * return success only after the audit event is durable in Redis. `publish` is for access events on
  * the hot path: events are micro-batched for at most `maxDelayMs` (50 ms by default) or
  * `maxBatchSize` events, and `close()` flushes what is left.
  */

@@ -14,7 +14,7 @@ const Meta = Type.Object({
 /**
  * "Reject tokens" for token-validation. For `user` and `client`, tokens issued at or before
  * `notBefore` are rejected; `until`, when present, rejects every token of the principal until that
- * time (suspensions). `lift` ends a suspension or removes the entry, as `scope` says.
+ * time (suspensions). `lift` ends a suspension or removes the entry, depending on `scope`.
  */
 export const TokenRevocationJob = Type.Object({
   meta: Meta,
@@ -26,8 +26,8 @@ export const TokenRevocationJob = Type.Object({
   expiresAt: Type.Optional(EpochMs),
   reason: Type.Optional(Type.String({ maxLength: 512 })),
   /**
-   * Lifts only: `suspension` (the default) ends an `until` or open-ended suspension and keeps the
-   * cut-offs of revocations, so tokens revoked before stay rejected; `all` removes the whole entry.
+   * Scope of a lift. `suspension` (the default) ends an `until` or open-ended suspension and keeps
+   * the cut-offs of revocations, so tokens revoked before stay rejected. `all` removes the entry.
    */
   scope: Type.Optional(Type.Union([Type.Literal('suspension'), Type.Literal('all')])),
 });

@@ -1,7 +1,7 @@
 // Typed configuration read from environment variables and validated once at start.
 //
 // Each variable is described by a spec that parses the raw string. A missing or malformed variable
-// raises ConfigError naming the variable and the expected form; the value itself is never echoed,
+// raises ConfigError naming the variable and the expected form. The value itself is never echoed,
 // because configuration strings often carry credentials.
 
 export class ConfigError extends Error {
@@ -86,7 +86,7 @@ export const env = {
     }, options);
   },
 
-  /** A 32-byte key given as base64, for AES-256 and HMAC keys. */
+  /** Parses a 32-byte key given as base64, for AES-256 and HMAC keys. */
   key256(options: CommonOptions<Buffer> = {}) {
     return spec('32 bytes encoded as base64 (for example the output of `openssl rand -base64 32`)', (raw) => {
       const bytes = Buffer.from(raw, 'base64');

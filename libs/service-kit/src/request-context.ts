@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 
 // A request id from the caller is kept only when it is short and plain, so that it cannot inject
-// log fields or header lines; otherwise a fresh one is generated.
+// log fields or header lines. Otherwise a fresh one is generated.
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT_PATTERN = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 

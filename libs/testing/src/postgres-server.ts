@@ -95,7 +95,7 @@ let sharedServer: Promise<PostgresServer> | undefined;
  * Creates an empty database for one test file. The server is TEST_DATABASE_ADMIN_URL when set (a
  * superuser URL), else a private server started once per test process and removed at exit.
  * NOTE: a vitest worker may be ended without running exit handlers, which leaves that private
- * server running; projects that use this set TEST_DATABASE_ADMIN_URL in a vitest globalSetup.
+ * server running. Projects that use this set TEST_DATABASE_ADMIN_URL in a vitest globalSetup.
  */
 export async function createTestDatabase(adminUrl?: string): Promise<TestDatabase> {
   let admin = adminUrl ?? process.env['TEST_DATABASE_ADMIN_URL'];

@@ -50,7 +50,7 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
 
-/** The Redis URL for tests: TEST_REDIS_URL when set, else a private server started here. */
+/** Returns the Redis URL for tests: TEST_REDIS_URL when set, else a private server started here. */
 export async function testRedisUrl(): Promise<{ url: string; close: () => Promise<void> }> {
   const fromEnvironment = process.env['TEST_REDIS_URL'];
   if (fromEnvironment) return { url: fromEnvironment, close: async () => {} };

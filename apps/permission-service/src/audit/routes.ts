@@ -85,7 +85,7 @@ export const auditRoutes: RoutePlugin = async (app, { context }) => {
         ...WindowQuery,
         decision: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('success'), Type.Literal('failure')])),
         action: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-        // Ingestion stores only kinds the audit schema library knows, so any other kind is a mistake.
+        // Ingestion stores only kinds the audit schema library defines, so any other kind is a mistake.
         kind: Type.Optional(Type.Union(AUDIT_EVENT_KINDS.map((kind) => Type.Literal(kind)))),
         principalType: Type.Optional(PrincipalTypeSchema),
         resourceType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),

@@ -28,7 +28,7 @@ export async function startUpstream(): Promise<Upstream> {
     request.on('end', () => {
       requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
       if (request.url?.startsWith('/api/rejects-token')) {
-        // As NGINX answers when token-validation rejects the bearer token.
+        // The response NGINX sends when token-validation rejects the bearer token.
         response.writeHead(401, { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer realm="api", error="invalid_token"' });
         response.end('{"status":401,"code":"user_revoked"}');
         return;

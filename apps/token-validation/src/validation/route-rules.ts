@@ -17,7 +17,7 @@ export const RouteRule = Type.Object({
 }, { additionalProperties: false });
 
 export const RouteRulesFile = Type.Object({
-  /** What a valid token may do where no rule matches: `authenticated` allows it, `deny` answers 403. */
+  /** What a valid token may do where no rule matches: `authenticated` allows it, `deny` responds with 403. */
   defaultAction: Type.Union([Type.Literal('authenticated'), Type.Literal('deny')]),
   rules: Type.Array(RouteRule, { maxItems: 1000 }),
 }, { additionalProperties: false });

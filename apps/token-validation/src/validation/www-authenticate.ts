@@ -1,9 +1,9 @@
-// WWW-Authenticate values for 401 and 403 answers (RFC 6750 section 3). Descriptions are fixed
+// WWW-Authenticate values for 401 and 403 responses (RFC 6750 section 3). Descriptions are fixed
 // strings per reason, so nothing from the request is ever echoed into a header.
 
 const REALM = 'api';
 
-/** No credentials at all: RFC 6750 section 3.1 says to send no error code. */
+/** No credentials at all: RFC 6750 section 3.1 requires that no error code is sent. */
 export const CHALLENGE_WITHOUT_ERROR = `Bearer realm="${REALM}"`;
 
 const INVALID_REQUEST = `Bearer realm="${REALM}", error="invalid_request", error_description="The Authorization header is not a single bearer token"`;
