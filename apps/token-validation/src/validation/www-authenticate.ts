@@ -3,7 +3,7 @@
 
 const REALM = 'api';
 
-/** No credentials at all: RFC 6750 section 3.1 requires that no error code is sent. */
+/** No credentials at all: per RFC 6750 section 3.1 the server SHOULD NOT send an error code. */
 export const CHALLENGE_WITHOUT_ERROR = `Bearer realm="${REALM}"`;
 
 const INVALID_REQUEST = `Bearer realm="${REALM}", error="invalid_request", error_description="The Authorization header is not a single bearer token"`;
